@@ -1,0 +1,1 @@
+"""The admin REST API: Starlette routes over core services, API-key auth, OpenAPI."""

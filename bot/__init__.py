@@ -1,0 +1,1 @@
+"""The application: settings, composition root, engine, sessions, jobs, web app, CLI, sandbox."""

@@ -1,0 +1,140 @@
+"""The ``jumbe`` command: serve, migrate, seed the demo, manage organisations, run workers."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.console import Console
+
+from bot.settings import Settings, load
+
+app = typer.Typer(
+    help="Jumbe: conversational banking and sales over WhatsApp, USSD and SMS.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+console = Console()
+
+
+def _settings() -> Settings:
+    settings = load()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return settings
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from bot.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"database at [bold]{revision}[/bold]")
+
+
+@org_app.command("create")
+def org_create(
+    name: str,
+    currency: str = typer.Option("KES"),
+    timezone: str = typer.Option("Africa/Nairobi"),
+    language: str = typer.Option("en", help="Default language: en or sw."),
+) -> None:
+    """Create an organisation and print its slug (other commands take it as --org)."""
+    from core import orgs
+    from core.errors import DomainError
+    from core.uow import UnitOfWork, make_engine
+
+    settings = _settings()
+    with UnitOfWork(make_engine(settings.database_url)) as uow:
+        try:
+            org = orgs.create_org(
+                uow, name, currency=currency.upper(), timezone=timezone, default_language=language
+            )
+        except DomainError as exc:
+            console.print(f"[red]error[/red]: {exc.field or ''} {exc.message}")
+            raise typer.Exit(2) from None
+        uow.commit()
+    print(org.slug)
+
+
+def _serve(host: str, port: int, settings: Settings) -> None:
+    import uvicorn
+
+    from bot.app import create_app
+
+    uvicorn.run(create_app(settings=settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) -> None:
+    """Serve the bot (and, in sandbox mode, the sandbox and simulator)."""
+    _serve(host, port, _settings())
+
+
+@app.command()
+def demo(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) -> None:
+    """Migrate, seed the demo organisation (idempotent) and serve it with the sandbox."""
+    from bot import demo as demo_data
+    from bot.migrate import upgrade
+    from core.clock import SystemClock
+    from core.uow import UnitOfWork, make_engine
+
+    settings = (
+        load(public_url=f"http://{host}:{port}")
+        if "JUMBE_PUBLIC_URL" not in __import__("os").environ
+        else _settings()
+    )
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    upgrade(settings.database_url)
+    db = make_engine(settings.database_url)
+    with UnitOfWork(db) as uow:
+        demo_data.seed(uow, SystemClock())
+    db.dispose()
+    base = f"http://{host}:{port}"
+    console.print(f"""
+[bold green]Jumbe demo is ready[/bold green] (Demo SACCO, KES, Africa/Nairobi; sandbox providers)
+
+  Simulator:  [link]{base}/simulator[/link]
+  Health:     {base}/healthz
+
+Things to try:
+  * Dial [bold]{demo_data.USSD_CODE}[/bold] as member {demo_data.MEMBER_PHONE} (PIN {demo_data.DEMO_PIN}): language, PIN, balances.
+  * Or with curl:
+      curl -s {base}/channels/africastalking/ussd -d sessionId=s1 -d serviceCode='{demo_data.USSD_CODE}' \\
+           -d phoneNumber={demo_data.MEMBER_PHONE} -d text=
+  * Agent {demo_data.AGENT_PHONE} (PIN {demo_data.DEMO_PIN}) can log sales.
+""")
+    _serve(host, port, settings)
+
+
+@app.command()
+def worker(burst: bool = typer.Option(False, help="Exit when the queue is empty.")) -> None:
+    """Run an RQ worker (non-forking) with the scheduler, for delayed and periodic jobs."""
+    settings = _settings()
+    if settings.redis_url is None:
+        console.print(
+            "[red]error[/red]: JUMBE_REDIS_URL is not set; the embedded mode runs jobs in the web process"
+        )
+        raise typer.Exit(2)
+    from rq import Queue, SimpleWorker
+
+    from bot.bootstrap import bootstrap
+
+    container = bootstrap(settings)
+    queue = Queue(settings.queue_name, connection=container.redis)
+    SimpleWorker([queue], connection=container.redis).work(with_scheduler=True, burst=burst)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

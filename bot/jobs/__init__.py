@@ -1,0 +1,1 @@
+"""Background work: one job API for the rest of the code (RQ with Redis, in-process when embedded)."""

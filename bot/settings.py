@@ -1,0 +1,162 @@
+"""Configuration: one validated object read from ``JUMBE_*`` environment variables.
+
+A bad value stops start-up with one line naming the variable (see :func:`load`).
+Every setting is documented in docs/configuration.md.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ProviderMode(StrEnum):
+    SANDBOX = "sandbox"
+    LIVE = "live"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JUMBE_", env_file=None, extra="ignore")
+
+    database_url: str = "sqlite:///jumbe.db"
+    """SQLAlchemy URL; SQLite file by default, ``postgresql+psycopg://...`` in production."""
+    redis_url: str | None = None
+    """Unset: embedded mode (sessions in memory, jobs in-process). Set: Redis sessions and RQ."""
+    public_url: str = "http://127.0.0.1:8000"
+    """How providers reach us: callback URLs and Twilio signature checks are built from it."""
+    provider_mode: ProviderMode = ProviderMode.SANDBOX
+    """``sandbox``: providers are the built-in fakes under /sandbox. ``live``: the real ones."""
+    log_level: str = "INFO"
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=50 * 1024 * 1024)
+    """Requests with larger bodies are refused with 413 before they are read."""
+    queue_name: str = "jumbe"
+
+    # WhatsApp Cloud API
+    whatsapp_graph_url: str = ""
+    """Defaults to https://graph.facebook.com live, or the sandbox in sandbox mode."""
+    whatsapp_api_version: str = "v21.0"
+    whatsapp_token: SecretStr = SecretStr("sandbox-token")
+    whatsapp_app_secret: SecretStr = SecretStr("sandbox-app-secret")
+    whatsapp_verify_token: SecretStr = SecretStr("sandbox-verify-token")
+    whatsapp_template_name: str = "jumbe_notice"
+    """Approved template used outside the 24-hour window; one body parameter, the text."""
+    whatsapp_template_language: str = "en"
+
+    # Africa's Talking
+    africastalking_username: str = "sandbox"
+    africastalking_api_key: SecretStr = SecretStr("sandbox-at-key")
+    africastalking_sms_url: str = ""
+    africastalking_sender_id: str | None = None
+
+    # Twilio
+    twilio_account_sid: str = "ACsandbox00000000000000000000000000"
+    twilio_auth_token: SecretStr = SecretStr("sandbox-twilio-token")
+    twilio_from: str = "+15005550006"
+    twilio_api_url: str = ""
+    sms_provider: str = "africastalking"
+    """Which provider sends outbound SMS: ``africastalking`` or ``twilio``."""
+
+    # M-Pesa Daraja
+    mpesa_base_url: str = ""
+    mpesa_consumer_key: SecretStr = SecretStr("sandbox-consumer-key")
+    mpesa_consumer_secret: SecretStr = SecretStr("sandbox-consumer-secret")
+    mpesa_shortcode: str = "174379"
+    mpesa_passkey: SecretStr = SecretStr("bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919")
+    mpesa_transaction_type: str = "CustomerPayBillOnline"
+    mpesa_callback_allowlist: str = ""
+    """Comma-separated source IPs allowed to POST STK callbacks; empty = any (sandbox)."""
+
+    sandbox_callback_delay: float = Field(default=3.0, ge=0, le=120)
+    """Seconds the sandbox waits before POSTing an STK callback or a status webhook."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// URL (or unset for embedded mode)")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("sms_provider")
+    @classmethod
+    def _sms(cls, value: str) -> str:
+        if value not in ("africastalking", "twilio"):
+            raise ValueError("must be africastalking or twilio")
+        return value
+
+    @model_validator(mode="after")
+    def _provider_urls(self) -> Self:
+        sandbox = f"{self.public_url}/sandbox"
+        defaults = {
+            "whatsapp_graph_url": ("https://graph.facebook.com", sandbox),
+            "africastalking_sms_url": ("https://api.africastalking.com", sandbox),
+            "twilio_api_url": ("https://api.twilio.com", sandbox),
+            "mpesa_base_url": ("https://api.safaricom.co.ke", sandbox),
+        }
+        live = self.provider_mode == ProviderMode.LIVE
+        for name, (live_url, sandbox_url) in defaults.items():
+            if not getattr(self, name):
+                setattr(self, name, live_url if live else sandbox_url)
+            url = getattr(self, name)
+            if live and "/sandbox" in url:
+                raise ValueError(f"JUMBE_{name.upper()}: live mode refuses a sandbox URL ({url})")
+            if not live and not url.startswith(sandbox) and "127.0.0.1" not in url and "localhost" not in url:
+                raise ValueError(f"JUMBE_{name.upper()}: sandbox mode refuses a real provider URL ({url})")
+        if live:
+            for secret in (
+                "whatsapp_token",
+                "whatsapp_app_secret",
+                "africastalking_api_key",
+                "twilio_auth_token",
+            ):
+                if getattr(self, secret).get_secret_value().startswith("sandbox"):
+                    raise ValueError(f"JUMBE_{secret.upper()}: live mode needs a real credential")
+        elif (
+            self.africastalking_username != "sandbox"
+            and not self.africastalking_api_key.get_secret_value().startswith("sandbox")
+        ):
+            raise ValueError("JUMBE_AFRICASTALKING_API_KEY: sandbox mode refuses live credentials")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def sandbox(self) -> bool:
+        return self.provider_mode == ProviderMode.SANDBOX
+
+
+class SettingsError(SystemExit):
+    """Start-up stops with one line naming the bad variable."""
+
+
+def load(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first.get("loc") or ()
+        name = f"JUMBE_{str(loc[0]).upper()}" if loc else "settings"
+        message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        raise SettingsError(f"configuration error: {name}: {message}") from None

@@ -1,0 +1,1 @@
+"""Jumbe's domain: tables, ledger, services (use cases), ports and errors."""
