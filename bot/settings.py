@@ -18,6 +18,17 @@ class ProviderMode(StrEnum):
     LIVE = "live"
 
 
+_CREDENTIALS = (
+    "whatsapp_token",
+    "whatsapp_app_secret",
+    "africastalking_api_key",
+    "twilio_auth_token",
+    "mpesa_consumer_key",
+    "mpesa_consumer_secret",
+)
+"""Secrets that must be real in live mode and must be ``sandbox...`` placeholders in sandbox mode."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JUMBE_", env_file=None, extra="ignore")
 
@@ -122,20 +133,14 @@ class Settings(BaseSettings):
                 raise ValueError(f"JUMBE_{name.upper()}: live mode refuses a sandbox URL ({url})")
             if not live and not url.startswith(sandbox) and "127.0.0.1" not in url and "localhost" not in url:
                 raise ValueError(f"JUMBE_{name.upper()}: sandbox mode refuses a real provider URL ({url})")
-        if live:
-            for secret in (
-                "whatsapp_token",
-                "whatsapp_app_secret",
-                "africastalking_api_key",
-                "twilio_auth_token",
-            ):
-                if getattr(self, secret).get_secret_value().startswith("sandbox"):
-                    raise ValueError(f"JUMBE_{secret.upper()}: live mode needs a real credential")
-        elif (
-            self.africastalking_username != "sandbox"
-            and not self.africastalking_api_key.get_secret_value().startswith("sandbox")
-        ):
-            raise ValueError("JUMBE_AFRICASTALKING_API_KEY: sandbox mode refuses live credentials")
+        for secret in _CREDENTIALS:
+            is_sandbox_value = getattr(self, secret).get_secret_value().startswith("sandbox")
+            if live and is_sandbox_value:
+                raise ValueError(f"JUMBE_{secret.upper()}: live mode needs a real credential")
+            if not live and not is_sandbox_value:
+                raise ValueError(
+                    f"JUMBE_{secret.upper()}: sandbox mode refuses live credentials (use a sandbox-... value)"
+                )
         return self
 
     @property

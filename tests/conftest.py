@@ -128,10 +128,24 @@ def make_container(db: DbEngine, settings: Settings, clock: FixedClock, **parts:
     return bootstrap(settings, db=db, clock=clock, install=True, **parts)
 
 
+@pytest.fixture(params=["embedded", pytest.param("production", marks=[pytest.mark.postgres, pytest.mark.redis])])
+def backend(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[tuple[DbEngine, Any]]:
+    """The deployment shapes every app-level test runs on: SQLite + memory, PostgreSQL + Redis."""
+    if request.param == "embedded":
+        engine = make_engine(f"sqlite:///{tmp_path}/app.db")
+        SQLModel.metadata.create_all(engine)
+        yield engine, MemoryStore()
+    else:
+        engine = postgres_engine()
+        fresh_schema(engine)
+        yield engine, RedisStore(request.getfixturevalue("redis_client"), prefix=f"t{uuid.uuid4().hex[:8]}")
+    engine.dispose()
+
+
 @pytest.fixture
-def container(db: DbEngine, settings: Settings, clock: FixedClock) -> Iterator[Container]:
-    built = make_container(db, settings, clock)
-    yield built
+def container(backend: tuple[DbEngine, Any], settings: Settings, clock: FixedClock) -> Iterator[Container]:
+    db, store = backend
+    yield make_container(db, settings, clock, store=store)
 
 
 @pytest.fixture
@@ -170,7 +184,13 @@ class UssdPhone:
     def _post(self, text: str) -> str:
         response = self.client.post(
             "/channels/africastalking/ussd",
-            data={"sessionId": self.session, "serviceCode": self.code, "phoneNumber": self.phone, "text": text, "networkCode": "63902"},
+            data={
+                "sessionId": self.session,
+                "serviceCode": self.code,
+                "phoneNumber": self.phone,
+                "text": text,
+                "networkCode": "63902",
+            },
         )
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("text/plain")
