@@ -9,9 +9,7 @@ from rich.console import Console
 
 from bot.settings import Settings, load
 
-app = typer.Typer(
-    help="Jumbe: conversational banking and sales over WhatsApp, USSD and SMS.", no_args_is_help=True
-)
+app = typer.Typer(help="Jumbe: conversational banking and sales over WhatsApp, USSD and SMS.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -21,9 +19,7 @@ console = Console()
 
 def _settings() -> Settings:
     settings = load()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return settings
 
 
@@ -52,9 +48,7 @@ def org_create(
     settings = _settings()
     with UnitOfWork(make_engine(settings.database_url)) as uow:
         try:
-            org = orgs.create_org(
-                uow, name, currency=currency.upper(), timezone=timezone, default_language=language
-            )
+            org = orgs.create_org(uow, name, currency=currency.upper(), timezone=timezone, default_language=language)
         except DomainError as exc:
             console.print(f"[red]error[/red]: {exc.field or ''} {exc.message}")
             raise typer.Exit(2) from None
@@ -85,13 +79,9 @@ def demo(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) 
     from core.uow import UnitOfWork, make_engine
 
     settings = (
-        load(public_url=f"http://{host}:{port}")
-        if "JUMBE_PUBLIC_URL" not in __import__("os").environ
-        else _settings()
+        load(public_url=f"http://{host}:{port}") if "JUMBE_PUBLIC_URL" not in __import__("os").environ else _settings()
     )
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     upgrade(settings.database_url)
     db = make_engine(settings.database_url)
     with UnitOfWork(db) as uow:
@@ -119,9 +109,7 @@ def worker(burst: bool = typer.Option(False, help="Exit when the queue is empty.
     """Run an RQ worker (non-forking) with the scheduler, for delayed and periodic jobs."""
     settings = _settings()
     if settings.redis_url is None:
-        console.print(
-            "[red]error[/red]: JUMBE_REDIS_URL is not set; the embedded mode runs jobs in the web process"
-        )
+        console.print("[red]error[/red]: JUMBE_REDIS_URL is not set; the embedded mode runs jobs in the web process")
         raise typer.Exit(2)
     from rq import Queue, SimpleWorker
 

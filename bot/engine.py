@@ -260,9 +260,7 @@ class Engine:
     def _unlocked(self, convo: Conversation) -> bool:
         return convo.authenticated_until > self.wall()
 
-    def _step(
-        self, org: Organisation, convo: Conversation, inbound: Inbound, text: str, paginator: Paginator
-    ) -> None:
+    def _step(self, org: Organisation, convo: Conversation, inbound: Inbound, text: str, paginator: Paginator) -> None:
         if text == NAVIGATION_HOME:
             convo.history.clear()
             self._open(org, convo, "menu", {})

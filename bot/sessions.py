@@ -163,9 +163,7 @@ class RedisStore:
             yield slot
         finally:
             value, ttl, delete = slot.pending or ("", 0, False)
-            self._release(
-                keys=[lock_key, self._k(key)], args=[token, value, max(ttl, 1), "1" if delete else "0"]
-            )
+            self._release(keys=[lock_key, self._k(key)], args=[token, value, max(ttl, 1), "1" if delete else "0"])
 
     def first_time(self, namespace: str, ident: str, ttl: int = 86_400) -> bool:
         return bool(self.redis.set(f"{self.prefix}:seen:{namespace}:{ident}", 1, nx=True, ex=ttl))

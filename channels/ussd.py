@@ -92,9 +92,7 @@ def _pages(menu: Menu, head: str, labels: NavLabels, can_go_back: bool) -> list[
     while True:
         stop = start
         while stop < len(options):
-            candidate = _compose(
-                head, menu, start, stop + 1, labels, can_go_back, has_next=stop + 1 < len(options)
-            )
+            candidate = _compose(head, menu, start, stop + 1, labels, can_go_back, has_next=stop + 1 < len(options))
             if len(candidate) > BUDGET and stop > start:
                 break
             stop += 1

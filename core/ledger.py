@@ -86,8 +86,7 @@ def reverse(uow: UnitOfWork, txn: LedgerTransaction, *, memo: str = "") -> Ledge
     """Post the mirror image of ``txn``; the ledger is never edited or deleted."""
     entries = uow.session.exec(select(LedgerEntry).where(LedgerEntry.transaction_id == txn.id)).all()
     accounts = {
-        a.id: a
-        for a in uow.session.exec(select(Account).where(col(Account.id).in_([e.account_id for e in entries])))
+        a.id: a for a in uow.session.exec(select(Account).where(col(Account.id).in_([e.account_id for e in entries])))
     }
     return post(
         uow,

@@ -107,9 +107,7 @@ class Due:
 
 def schedule(uow: UnitOfWork, loan: Loan) -> list[Installment]:
     return list(
-        uow.session.exec(
-            select(Installment).where(Installment.loan_id == loan.id).order_by(col(Installment.seq))
-        )
+        uow.session.exec(select(Installment).where(Installment.loan_id == loan.id).order_by(col(Installment.seq)))
     )
 
 
@@ -136,9 +134,7 @@ def next_due(uow: UnitOfWork, loan: Loan) -> Due | None:
 def active_loans(uow: UnitOfWork, org_id: int, member_id: int) -> list[Loan]:
     return list(
         uow.session.exec(
-            select(Loan).where(
-                Loan.org_id == org_id, Loan.member_id == member_id, Loan.status == LoanStatus.ACTIVE
-            )
+            select(Loan).where(Loan.org_id == org_id, Loan.member_id == member_id, Loan.status == LoanStatus.ACTIVE)
         )
     )
 

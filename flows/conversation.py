@@ -41,11 +41,7 @@ class Conversation:
     notices: list[str] = dataclasses.field(default_factory=list, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        out = {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if f.name not in ("goto", "notices")
-        }
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("goto", "notices")}
         out["data"] = {k: v for k, v in self.data.items() if k not in SECRET_KEYS}
         return out
 

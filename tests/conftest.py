@@ -19,15 +19,14 @@ from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
 import core.tables  # noqa: F401
-from core.clock import FixedClock
-from core.tables import Organisation
-from core.uow import UnitOfWork, make_engine
-
 from bot import demo
 from bot.bootstrap import Container, bootstrap
 from bot.jobs.queue import SyncQueue
 from bot.sessions import MemoryStore, RedisStore
 from bot.settings import Settings
+from core.clock import FixedClock
+from core.tables import Organisation
+from core.uow import UnitOfWork, make_engine
 
 CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("JUMBE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

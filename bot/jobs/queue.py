@@ -121,9 +121,7 @@ class InlineQueue:
         except Exception:
             if retry is not None and attempt < retry.max:
                 wait = retry.interval(attempt)
-                _logger.warning(
-                    "job %s failed, retry %d in %ss", func.__name__, attempt + 1, wait, exc_info=True
-                )
+                _logger.warning("job %s failed, retry %d in %ss", func.__name__, attempt + 1, wait, exc_info=True)
                 self._schedule(lambda: self._run(func, args, retry, attempt + 1), wait)
             else:
                 _logger.exception("job %s failed for good", func.__name__)

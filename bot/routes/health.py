@@ -36,9 +36,7 @@ def _check(container: Container) -> dict[str, str]:
 async def readyz(request: Request) -> Response:
     checks = await run_in_threadpool(_check, request.app.state.container)
     ok = all(value == "ok" for value in checks.values())
-    return JSONResponse(
-        {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
-    )
+    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
 
 
 async def metrics(request: Request) -> Response:

@@ -14,9 +14,8 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import core.tables  # noqa: F401
-from core.uow import make_engine
-
 from bot.migrate import upgrade
+from core.uow import make_engine
 from tests.conftest import POSTGRES_URL, postgres_engine
 
 

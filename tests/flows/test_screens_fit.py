@@ -5,14 +5,13 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine as DbEngine
 from sqlmodel import select
 
+from bot.bootstrap import Container
+from bot.labels import nav_labels
 from channels import ussd
 from core.clock import FixedClock
 from core.tables import Member, Organisation
 from core.uow import UnitOfWork
 from flows.messages import Menu
-
-from bot.bootstrap import Container
-from bot.labels import nav_labels
 from tests.flows.screens import all_screens
 
 
