@@ -9,4 +9,4 @@ from flows.i18n import t
 
 @cache
 def nav_labels(lang: str) -> dict[str, str]:
-    return {key: t(lang, f"common.{key}") for key in ("more", "back", "home", "reply_with")}
+    return {key: t(lang, f"common.{key}") for key in ("more", "back", "home", "reply_with", "choose")}

@@ -9,7 +9,8 @@ from typing import Protocol
 from flows.messages import Menu
 
 NavLabels = Mapping[str, str]
-"""Navigation words in the user's language: keys ``more``, ``back``, ``home``, ``reply_with``."""
+"""Navigation words in the user's language: keys ``more``, ``back``, ``home``, ``reply_with``, ``choose``
+(the WhatsApp list button)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

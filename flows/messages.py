@@ -51,6 +51,10 @@ class Inbound:
     org_id: int | None = None
     unsupported: str | None = None
     """Set for media, locations and other kinds a flow cannot read (the kind's name)."""
+    reply_token: str | None = None
+    """A provider token a reply must carry (Africa's Talking ``linkId`` on premium short codes)."""
+    profile_name: str | None = None
+    """The name the sender shows on WhatsApp, when the provider tells it."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
