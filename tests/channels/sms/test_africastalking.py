@@ -23,7 +23,7 @@ def form(name: str) -> dict[str, str]:
     return dict(parse_qsl((DATA / name).read_text().strip(), keep_blank_values=True))
 
 
-def at_inbound(message_id: str, phone: str, text: str, received_at: datetime) -> Inbound:
+def at_inbound(message_id: str, phone: str, text: str, received_at: datetime, link_id: str | None = None) -> Inbound:
     return Inbound(
         channel=ChannelName.SMS,
         provider="africastalking",
@@ -33,12 +33,17 @@ def at_inbound(message_id: str, phone: str, text: str, received_at: datetime) ->
         session_key=phone,
         provider_message_id=message_id,
         received_at=received_at,
+        reply_token=link_id,
     )
 
 
 INBOUND = {
     "at_sms_inbound.form": at_inbound(
-        "ec9adc86-51d5-4bc8-8eb0-d8ab0bb53dc3", "+254791541111", "Msg", datetime(2017, 5, 3, 6, 4, 45, tzinfo=UTC)
+        "ec9adc86-51d5-4bc8-8eb0-d8ab0bb53dc3",
+        "+254791541111",
+        "Msg",
+        datetime(2017, 5, 3, 6, 4, 45, tzinfo=UTC),
+        link_id="03090445075804249226",
     ),
     "constructed_at_sms_inbound_space_date.form": at_inbound(
         "5f1b2c3d-0000-4bc8-8eb0-d8ab0bb53dc4", "+254712345678", "Salio", datetime(2017, 5, 24, 16, 45, 15, tzinfo=UTC)
@@ -48,6 +53,7 @@ INBOUND = {
         "+254712345678",
         "BAL",
         datetime(2017, 5, 24, 16, 45, 15, 236000, tzinfo=UTC),
+        link_id="03090445075804249227",
     ),
     "constructed_at_sms_inbound_alphanumeric_sender.form": None,
 }
