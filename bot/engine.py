@@ -154,8 +154,8 @@ class Engine:
         if inbound.unsupported:
             convo.notices.append(t(convo.lang, "common.unsupported"))
             return convo, self._reply(org, convo)
-        self._step(org, convo, inbound, text.strip(), paginator)
-        return convo, self._reply(org, convo)
+        flow = self._step(org, convo, inbound, text.strip(), paginator)
+        return convo, self._reply(org, convo, flow)
 
     def _blank(self, org: Organisation, inbound: Inbound) -> Conversation:
         assert org.id is not None
@@ -163,6 +163,9 @@ class Engine:
 
     def _is_new_session(self, inbound: Inbound, convo: Conversation | None) -> bool:
         if convo is None or convo.flow is None:
+            return True
+        shortcuts = self.services.get("shortcuts")
+        if shortcuts is not None and shortcuts.forces_start(inbound):
             return True
         if inbound.channel == ChannelName.USSD:
             return convo.provider_session != inbound.session_key
@@ -195,6 +198,11 @@ class Engine:
         if inbound.channel != ChannelName.USSD and previous is not None:
             # A chat conversation that merely ended keeps its PIN unlock for its short lifetime.
             convo.authenticated_until = previous.authenticated_until
+        shortcuts = self.services.get("shortcuts")
+        shortcut = shortcuts.match(org, member, inbound) if shortcuts is not None else None
+        if shortcut is not None:  # e.g. "1" / "Pay now" / a USSD dial after a reminder: the pay flow
+            self._open(org, convo, *shortcut)
+            return convo
         if inbound.channel != ChannelName.USSD and not inbound.choice_id:
             keyword = self._keyword(org, convo, inbound.text)
             if keyword is not None:
@@ -225,8 +233,11 @@ class Engine:
         spec = FLOWS[convo.flow or "menu"]
         return spec.cls(convo, self._context(org))
 
-    def _open(self, org: Organisation, convo: Conversation, name: str, data: dict[str, Any]) -> None:
-        """Switch to flow ``name`` at its start, asking for the PIN first when it needs one."""
+    def _open(self, org: Organisation, convo: Conversation, name: str, data: dict[str, Any]) -> Flow | None:
+        """Switch to flow ``name`` at its start, asking for the PIN first when it needs one.
+
+        Returns the flow it built (entering its initial state runs its actions), for reuse.
+        """
         for _ in range(MAX_REDIRECTS):
             if name == CONTINUE and convo.suspended:
                 saved, convo.suspended = convo.suspended, None
@@ -236,7 +247,7 @@ class Engine:
                     name, data = convo.flow, dict(convo.data)
                     convo.state = None
                     continue
-                return
+                return None
             spec = FLOWS.get(name)
             if spec is None:
                 _logger.error("flow %r is not registered", name)
@@ -250,12 +261,11 @@ class Engine:
             convo.state = start() if callable(start) else None
             flow = spec.cls(convo, self._context(org))  # entering the initial state runs its actions
             if convo.goto is None:
-                return
+                return flow
             name, data = convo.goto, dict(convo.data)
             convo.goto = None
-            _ = flow
-        name = "menu"
         convo.flow, convo.state, convo.data = "menu", None, {}
+        return None
 
     def _unlocked(self, convo: Conversation) -> bool:
         return convo.authenticated_until > self.wall()
@@ -273,7 +283,8 @@ class Engine:
             else:
                 convo.notices.append(t(convo.lang, "common.invalid_choice"))
             return
-        if text == NAVIGATION_BACK or inbound.choice_id in BACK_IDS:
+        # On a prompt "0" is an answer (a quantity, an amount); prompts offer no Back option.
+        if (text == NAVIGATION_BACK and not isinstance(screen, Prompt)) or inbound.choice_id in BACK_IDS:
             if convo.page > 0:
                 convo.page -= 1
             elif convo.history:
@@ -287,7 +298,7 @@ class Engine:
             option = choose(screen, inbound.choice_id, text)
             if option is None:
                 convo.notices.append(t(convo.lang, "common.invalid_choice"))
-                return
+                return flow
             events = {event.id for event in flow.events}
             if option.id in events:
                 flow.send(option.id)
@@ -296,21 +307,23 @@ class Engine:
         elif isinstance(screen, Prompt):
             flow.send(screen.expects, text=text)
         else:
-            self._open(org, convo, "menu", {})
-            return
+            return self._open(org, convo, "menu", {})
         if convo.goto is not None:
             target, data = convo.goto, dict(convo.data)
             convo.goto = None
-            self._open(org, convo, target, data)
+            flow = self._open(org, convo, target, data)  # type: ignore[assignment]
         after = (convo.flow or "menu", convo.state or "")
         if after != before and before[0] not in ("pin", "resume", "language"):
             convo.history.append(list(before))
             del convo.history[:-10]
         if after != before:
             convo.page = 0
+        return flow
 
-    def _reply(self, org: Organisation, convo: Conversation) -> list[Message]:
-        screen = self._flow(org, convo).screen()
+    def _reply(self, org: Organisation, convo: Conversation, flow: Flow | None = None) -> list[Message]:
+        if flow is None or flow.model is not convo or type(flow).name != convo.flow:
+            flow = self._flow(org, convo)
+        screen = flow.screen()
         notes: list[Message] = [Text(note) for note in convo.notices]
         convo.notices.clear()
         return [*notes, screen]

@@ -113,9 +113,14 @@ def schedule(uow: UnitOfWork, loan: Loan) -> list[Installment]:
 
 def outstanding(uow: UnitOfWork, loan: Loan) -> list[Due]:
     """Unpaid parts of each installment, oldest first (interest is settled before principal)."""
-    left = repaid(uow, loan)
+    return allocate(schedule(uow, loan), repaid(uow, loan))
+
+
+def allocate(installments: list[Installment], repaid_total: int) -> list[Due]:
+    """Spread ``repaid_total`` over the schedule, oldest first; what is left unpaid is due."""
+    left = repaid_total
     dues = []
-    for inst in schedule(uow, loan):
+    for inst in installments:
         interest_paid = min(left, inst.interest_due)
         left -= interest_paid
         principal_paid = min(left, inst.principal_due)
