@@ -11,21 +11,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlalchemy import bindparam, text
 
 from core import contributions, loans
-from core.tables import (
-    DEBIT_NORMAL,
-    Account,
-    AccountKind,
-    ContributionPlan,
-    Installment,
-    LedgerEntry,
-    LedgerTransaction,
-    Loan,
-    LoanStatus,
-)
+from core.tables import DEBIT_NORMAL, AccountKind, ContributionPlan, Installment, LoanStatus
 from core.uow import UnitOfWork
 
 
@@ -46,31 +35,49 @@ class Balances:
     contribution: contributions.CycleDue | None
 
 
+# Prepared once: this runs on every balance check, so statements are not rebuilt per call.
+_ACCOUNT_SUMS = text(
+    "SELECT a.kind, a.loan_id, COALESCE(SUM(e.amount), 0) FROM account a"
+    " LEFT JOIN ledger_entry e ON e.account_id = a.id"
+    " WHERE a.org_id = :org_id AND a.member_id = :member_id GROUP BY a.id, a.kind, a.loan_id"
+)
+_SCHEDULES = text(
+    "SELECT l.id, l.reference, i.seq, i.due_date, i.principal_due, i.interest_due FROM loan l"
+    " JOIN installment i ON i.loan_id = l.id"
+    " WHERE l.org_id = :org_id AND l.member_id = :member_id AND l.status = :active ORDER BY l.id, i.seq"
+)
+_REPAID = text(
+    "SELECT t.subject, COALESCE(SUM(e.amount), 0) FROM ledger_transaction t"
+    " JOIN ledger_entry e ON e.transaction_id = t.id JOIN account a ON a.id = e.account_id"
+    " WHERE t.subject IN :subjects AND t.kind IN :kinds AND a.kind IN :account_kinds GROUP BY t.subject"
+).bindparams(
+    bindparam("subjects", expanding=True),
+    bindparam("kinds", expanding=True),
+    bindparam("account_kinds", expanding=True),
+)
+_CONTRIBUTION = text(
+    "SELECT p.amount, p.day_of_month, (SELECT COALESCE(SUM(e.amount), 0) FROM ledger_transaction t"
+    " JOIN ledger_entry e ON e.transaction_id = t.id WHERE t.subject = :subject AND e.amount > 0)"
+    " FROM contribution_plan p WHERE p.org_id = :org_id"
+)
+
+
 def of_member(uow: UnitOfWork, org_id: int, member_id: int, today: date) -> Balances:
-    session = uow.session
-    sums = session.exec(
-        select(Account.kind, Account.loan_id, func.coalesce(func.sum(LedgerEntry.amount), 0))
-        .select_from(Account)
-        .outerjoin(LedgerEntry, col(LedgerEntry.account_id) == Account.id)
-        .where(Account.org_id == org_id, Account.member_id == member_id)
-        .group_by(col(Account.id), col(Account.kind), col(Account.loan_id))
-    ).all()
-    by_kind: dict[AccountKind, int] = defaultdict(int)
+    run = uow.session.connection().execute
+    by_kind: dict[str, int] = defaultdict(int)
     by_loan: dict[int, int] = {}
-    for kind, loan_id, raw in sums:
-        value = int(raw) if kind in DEBIT_NORMAL else -int(raw)
+    for kind, loan_id, raw in run(_ACCOUNT_SUMS, {"org_id": org_id, "member_id": member_id}):
+        value = int(raw) if kind in _DEBIT_NORMAL_NAMES else -int(raw)
         by_kind[kind] += value
         if loan_id is not None:
             by_loan[loan_id] = value
 
-    rows = session.exec(
-        select(Loan.id, Loan.reference, Installment)
-        .join(Installment, col(Installment.loan_id) == Loan.id)
-        .where(Loan.org_id == org_id, Loan.member_id == member_id, Loan.status == LoanStatus.ACTIVE)
-        .order_by(col(Loan.id), col(Installment.seq))
-    ).all()
     schedules: dict[int, tuple[str, list[Installment]]] = {}
-    for loan_id, reference, installment in rows:
+    params = {"org_id": org_id, "member_id": member_id, "active": LoanStatus.ACTIVE.name}
+    for loan_id, reference, seq, due, principal_due, interest_due in run(_SCHEDULES, params):
+        installment = Installment(
+            loan_id=loan_id, seq=seq, due_date=_as_date(due), principal_due=principal_due, interest_due=interest_due
+        )
         schedules.setdefault(loan_id, (reference, []))[1].append(installment)
     repaid = _repaid(uow, list(schedules))
 
@@ -81,12 +88,20 @@ def of_member(uow: UnitOfWork, org_id: int, member_id: int, today: date) -> Bala
             upcoming.append(NextInstallment(reference, dues[0].installment.due_date, dues[0].amount))
     upcoming.sort(key=lambda n: n.due_date)
     return Balances(
-        savings=by_kind[AccountKind.SAVINGS],
-        shares=by_kind[AccountKind.SHARES],
+        savings=by_kind[AccountKind.SAVINGS.name],
+        shares=by_kind[AccountKind.SHARES.name],
         loan=sum(by_loan.get(loan_id, 0) for loan_id in schedules),
         next_installment=upcoming[0] if upcoming else None,
         contribution=_contribution(uow, org_id, member_id, today),
     )
+
+
+_DEBIT_NORMAL_NAMES = frozenset(kind.name for kind in DEBIT_NORMAL)
+
+
+def _as_date(value: date | str) -> date:
+    # SQLite hands dates back as ISO strings through a text() query.
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _repaid(uow: UnitOfWork, loan_ids: list[int]) -> dict[int, int]:
@@ -94,27 +109,26 @@ def _repaid(uow: UnitOfWork, loan_ids: list[int]) -> dict[int, int]:
     if not loan_ids:
         return {}
     subjects = {f"loan:{loan_id}": loan_id for loan_id in loan_ids}
-    rows = uow.session.exec(
-        select(LedgerTransaction.subject, func.coalesce(func.sum(LedgerEntry.amount), 0))
-        .join(LedgerEntry, col(LedgerEntry.transaction_id) == LedgerTransaction.id)
-        .join(Account, col(Account.id) == LedgerEntry.account_id)
-        .where(
-            col(LedgerTransaction.subject).in_(list(subjects)),
-            col(LedgerTransaction.kind).in_([loans.REPAYMENT, f"reversal:{loans.REPAYMENT}"]),
-            col(Account.kind).in_([AccountKind.LOAN_PRINCIPAL, AccountKind.INTEREST_INCOME]),
-        )
-        .group_by(col(LedgerTransaction.subject))
-    ).all()
+    rows = uow.session.connection().execute(
+        _REPAID,
+        {
+            "subjects": list(subjects),
+            "kinds": [loans.REPAYMENT, f"reversal:{loans.REPAYMENT}"],
+            "account_kinds": [AccountKind.LOAN_PRINCIPAL.name, AccountKind.INTEREST_INCOME.name],
+        },
+    )
     return {subjects[subject]: -int(raw) for subject, raw in rows if subject in subjects}
 
 
 def _contribution(uow: UnitOfWork, org_id: int, member_id: int, today: date) -> contributions.CycleDue | None:
-    plan = uow.session.exec(
-        select(ContributionPlan.amount, ContributionPlan.day_of_month).where(ContributionPlan.org_id == org_id)
-    ).first()
-    if plan is None:
-        return None
-    amount, day = plan
     cycle = contributions.cycle_of(today)
+    row = (
+        uow.session.connection()
+        .execute(_CONTRIBUTION, {"org_id": org_id, "subject": contributions.subject(member_id, cycle)})
+        .first()
+    )
+    if row is None:
+        return None
+    amount, day, paid = row
     due = contributions.due_date(ContributionPlan(org_id=org_id, amount=amount, day_of_month=day), cycle)
-    return contributions.CycleDue(cycle, due, amount, contributions.paid_in_cycle(uow, member_id, cycle))
+    return contributions.CycleDue(cycle, due, amount, int(paid))

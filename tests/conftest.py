@@ -29,7 +29,10 @@ from core.tables import Organisation
 from core.uow import UnitOfWork, make_engine
 
 CI = os.environ.get("CI", "").lower() == "true"
-POSTGRES_URL = os.environ.get("JUMBE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_SERVER = os.environ.get("JUMBE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SCHEMA = f"jumbe_test_{os.getpid()}"
+# Each test process works in its own schema, so parallel runs on one server do not collide.
+POSTGRES_URL = f"{POSTGRES_SERVER}{'&' if '?' in POSTGRES_SERVER else '?'}options=-csearch_path%3D{PG_SCHEMA}"
 REDIS_URL = os.environ.get("JUMBE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)  # a Sunday morning in Nairobi (12:30 EAT)
 
@@ -55,16 +58,21 @@ def postgres_engine() -> DbEngine:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
-        unavailable(f"PostgreSQL at {POSTGRES_URL}", type(exc).__name__)
+        unavailable(f"PostgreSQL at {POSTGRES_SERVER}", type(exc).__name__)
     return engine
 
 
-def fresh_schema(engine: DbEngine) -> None:
-    """Drop and recreate every table (PostgreSQL tests share one database)."""
+def empty_schema(engine: DbEngine) -> None:
+    """Drop and recreate this process's PostgreSQL schema."""
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+
+
+def fresh_schema(engine: DbEngine) -> None:
+    """Every table, empty."""
+    if engine.dialect.name == "postgresql":
+        empty_schema(engine)
     SQLModel.metadata.create_all(engine)
 
 
@@ -207,3 +215,14 @@ def phone(client: TestClient) -> UssdPhone:
 @pytest.fixture
 def redis_store(redis_client: Any) -> RedisStore:
     return RedisStore(redis_client, prefix=f"test{uuid.uuid4().hex[:6]}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Leave the shared PostgreSQL server as we found it."""
+    try:
+        engine = make_engine(POSTGRES_URL)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        engine.dispose()
+    except Exception:  # no server, nothing to clean
+        pass

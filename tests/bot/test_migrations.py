@@ -10,13 +10,12 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import core.tables  # noqa: F401
 from bot.migrate import upgrade
 from core.uow import make_engine
-from tests.conftest import POSTGRES_URL, postgres_engine
+from tests.conftest import POSTGRES_URL, empty_schema, postgres_engine
 
 
 def _diff(engine: Any) -> list[Any]:
@@ -35,9 +34,7 @@ def test_sqlite_migrations_match_models(tmp_path: Path) -> None:
 @pytest.mark.postgres
 def test_postgres_migrations_match_models() -> None:
     engine = postgres_engine()
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    empty_schema(engine)
     upgrade(POSTGRES_URL)
     assert _diff(engine) == []
     engine.dispose()
