@@ -150,9 +150,9 @@ def backend(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[tuple[DbE
 
 
 @pytest.fixture
-def container(backend: tuple[DbEngine, Any], settings: Settings, clock: FixedClock) -> Iterator[Container]:
+def container(backend: tuple[DbEngine, Any], settings: Settings, clock: FixedClock) -> Container:
     db, store = backend
-    yield make_container(db, settings, clock, store=store)
+    return make_container(db, settings, clock, store=store)
 
 
 @pytest.fixture
