@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import bindparam, text
 
 from core import contributions, loans
-from core.tables import DEBIT_NORMAL, AccountKind, ContributionPlan, Installment, LoanStatus
+from core.tables import DEBIT_NORMAL, AccountKind, ContributionPlan, LoanStatus
 from core.uow import UnitOfWork
 
 
@@ -72,12 +72,10 @@ def of_member(uow: UnitOfWork, org_id: int, member_id: int, today: date) -> Bala
         if loan_id is not None:
             by_loan[loan_id] = value
 
-    schedules: dict[int, tuple[str, list[Installment]]] = {}
+    schedules: dict[int, tuple[str, list[loans.Scheduled]]] = {}
     params = {"org_id": org_id, "member_id": member_id, "active": LoanStatus.ACTIVE.name}
     for loan_id, reference, seq, due, principal_due, interest_due in run(_SCHEDULES, params):
-        installment = Installment(
-            loan_id=loan_id, seq=seq, due_date=_as_date(due), principal_due=principal_due, interest_due=interest_due
-        )
+        installment = loans.Scheduled(seq, _as_date(due), principal_due, interest_due)
         schedules.setdefault(loan_id, (reference, []))[1].append(installment)
     repaid = _repaid(uow, list(schedules))
 

@@ -7,7 +7,9 @@ never kept as a counter; installments are settled oldest first.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -94,9 +96,18 @@ def repaid(uow: UnitOfWork, loan: Loan) -> int:
     return -int(raw)
 
 
+class Scheduled(NamedTuple):
+    """The parts of an installment that allocation needs (a row or a lighter read of one)."""
+
+    seq: int
+    due_date: date
+    principal_due: int
+    interest_due: int
+
+
 @dataclass(frozen=True, slots=True)
 class Due:
-    installment: Installment
+    installment: Installment | Scheduled
     principal: int
     interest: int
 
@@ -116,7 +127,7 @@ def outstanding(uow: UnitOfWork, loan: Loan) -> list[Due]:
     return allocate(schedule(uow, loan), repaid(uow, loan))
 
 
-def allocate(installments: list[Installment], repaid_total: int) -> list[Due]:
+def allocate(installments: Sequence[Installment | Scheduled], repaid_total: int) -> list[Due]:
     """Spread ``repaid_total`` over the schedule, oldest first; what is left unpaid is due."""
     left = repaid_total
     dues = []
