@@ -10,7 +10,6 @@ from flows.messages import Menu, Option
 
 
 class CheckBalance(Flow):
-    name = "balance"
 
     showing = State(initial=True)
 

@@ -15,7 +15,7 @@ final state, whose screen is an :class:`~flows.messages.End`.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from statemachine import StateChart
 
@@ -27,7 +27,7 @@ from flows.messages import Message
 
 
 class Flow(StateChart[Conversation]):
-    name: ClassVar[str] = ""
+    """Base of every flow; its registry name lives in flows/registry.py (StateChart owns ``name``)."""
 
     # Unknown input re-prompts instead of raising; errors in actions propagate to the engine.
     allow_event_without_transition = True

@@ -13,7 +13,6 @@ _NAMES = {"en": "English", "sw": "Kiswahili"}
 
 
 class ChooseLanguage(Flow):
-    name = "language"
 
     choosing = State(initial=True)
 

@@ -9,7 +9,6 @@ from flows.messages import Menu, Option
 
 
 class MainMenu(Flow):
-    name = "menu"
 
     choosing = State(initial=True)
 

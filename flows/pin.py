@@ -22,7 +22,6 @@ SESSION_MINUTES = 10
 
 
 class PinFlow(Flow):
-    name = "pin"
 
     entering = State(initial=True)
     choosing = State()
@@ -114,7 +113,6 @@ class PinFlow(Flow):
 class ChangePin(PinFlow):
     """Choose a new PIN; the engine asks for the current one first (the flow needs a PIN)."""
 
-    name = "change_pin"
 
     @classmethod
     def start_state(cls) -> str:

@@ -11,7 +11,6 @@ CONTINUE = "__continue__"
 
 
 class Resume(Flow):
-    name = "resume"
 
     asking = State(initial=True)
 

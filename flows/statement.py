@@ -14,7 +14,6 @@ LINES = 5
 
 
 class MiniStatement(Flow):
-    name = "statement"
 
     showing = State(initial=True)
 
