@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine as DbEngine
 
+from bot import agents, messaging, payment_service, reminder_services
 from bot.engine import Engine, EngineSettings
+from bot.jobs import webhooks as webhook_jobs
 from bot.jobs.queue import InlineQueue, JobQueue, RqQueue
 from bot.sessions import MemoryStore, RedisStore, SessionStore
 from bot.settings import Settings
@@ -40,6 +42,14 @@ class Container:
         close = getattr(self.queue, "close", None)
         if callable(close):
             close()
+        for service in list(self.services.values()):
+            # Services that hold clients (HTTP pools) close them; the rest have no close().
+            closer = getattr(service, "close", None)
+            if callable(closer):
+                try:
+                    closer()
+                except Exception:
+                    _logger.exception("closing service %r failed", service)
         self.db.dispose()
 
 
@@ -86,6 +96,11 @@ def bootstrap(
         redis=redis_client,
         services=services,
     )
+    messaging.install(container)
+    payment_service.install(container)
+    reminder_services.install(container)
+    agents.wire(container.uow, services, queue)
+    webhook_jobs.install(container)
     if install:
         _current = container
     return container

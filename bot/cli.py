@@ -7,6 +7,10 @@ import logging
 import typer
 from rich.console import Console
 
+from bot import cli_apikeys, cli_webhooks
+from bot.cli_agents import agents_app
+from bot.cli_payments import payments_app
+from bot.cli_reminders import reminders_app, scheduler_command
 from bot.settings import Settings, load
 
 app = typer.Typer(help="Jumbe: conversational banking and sales over WhatsApp, USSD and SMS.", no_args_is_help=True)
@@ -14,6 +18,12 @@ db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
+app.add_typer(cli_apikeys.app, name="apikey")
+app.add_typer(cli_webhooks.app, name="webhooks")
+app.add_typer(payments_app, name="payments")
+app.add_typer(agents_app, name="agents")
+app.add_typer(reminders_app, name="reminders")
+app.command("scheduler")(scheduler_command)
 console = Console()
 
 
@@ -57,11 +67,15 @@ def org_create(
 
 
 def _serve(host: str, port: int, settings: Settings) -> None:
-    import uvicorn
-
+    from bot import serving
     from bot.app import create_app
 
-    uvicorn.run(create_app(settings=settings), host=host, port=port, log_level=settings.log_level.lower())
+    web = create_app(settings=settings)
+    if settings.embedded:  # no Redis, no RQ cron: the planner and dispatcher run on a timer in here
+        from bot.scheduler import EmbeddedScheduler
+
+        EmbeddedScheduler(web.state.container.clock).start()
+    serving.run(web, host=host, port=port, log_level=settings.log_level.lower())
 
 
 @app.command()
@@ -78,9 +92,13 @@ def demo(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) 
     from core.clock import SystemClock
     from core.uow import UnitOfWork, make_engine
 
-    settings = (
-        load(public_url=f"http://{host}:{port}") if "JUMBE_PUBLIC_URL" not in __import__("os").environ else _settings()
-    )
+    environ = __import__("os").environ
+    overrides: dict[str, object] = {}
+    if "JUMBE_PUBLIC_URL" not in environ:
+        overrides["public_url"] = f"http://{host}:{port}"
+    if "JUMBE_SANDBOX_MANUAL_APPROVAL" not in environ:
+        overrides["sandbox_manual_approval"] = True  # the simulator's phone prompt decides each payment
+    settings = load(**overrides)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     upgrade(settings.database_url)
     db = make_engine(settings.database_url)
@@ -89,19 +107,33 @@ def demo(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8000)) 
     db.dispose()
     base = f"http://{host}:{port}"
     console.print(f"""
-[bold green]Jumbe demo is ready[/bold green] (Demo SACCO, KES, Africa/Nairobi; sandbox providers)
+[bold green]Jumbe demo is ready[/bold green]: Demo SACCO, sandbox providers, no credentials.
 
-  Simulator:  [link]{base}/simulator[/link]
+  Simulator:  [link]{base}/simulator[/link]   <- open this
+  Outbox:     {base}/sandbox/sandbox-control/outbox
   Health:     {base}/healthz
 
-Things to try:
-  * Dial [bold]{demo_data.USSD_CODE}[/bold] as member {demo_data.MEMBER_PHONE} (PIN {demo_data.DEMO_PIN}): language, PIN, balances.
+Things to try in the simulator:
+  * USSD: dial [bold]{demo_data.USSD_CODE}[/bold] as member {demo_data.MEMBER_PHONE}
+    (PIN {demo_data.DEMO_PIN}): balances, statement, pay a loan installment.
+  * The M-Pesa prompt pops up on the phone: enter any 4 digits, cancel,
+    or let it time out; watch the ledger panel and the SMS thread.
+  * WhatsApp: send "hi" and tap the buttons. SMS: send BAL.
+  * Agent {demo_data.AGENT_PHONE} (PIN {demo_data.DEMO_PIN}) logs sales and pays collections.
   * Or with curl:
-      curl -s {base}/channels/africastalking/ussd -d sessionId=s1 -d serviceCode='{demo_data.USSD_CODE}' \\
-           -d phoneNumber={demo_data.MEMBER_PHONE} -d text=
-  * Agent {demo_data.AGENT_PHONE} (PIN {demo_data.DEMO_PIN}) can log sales.
+      curl -s {base}/channels/africastalking/ussd \\
+        -d sessionId=s1 -d serviceCode='{demo_data.USSD_CODE}' \\
+        -d phoneNumber={demo_data.MEMBER_PHONE} -d text=
 """)
     _serve(host, port, settings)
+
+
+@app.command("settings")
+def settings_reference() -> None:
+    """Print every JUMBE_* setting with its default and meaning (Markdown)."""
+    from bot.settings_doc import markdown
+
+    print(markdown())
 
 
 @app.command()

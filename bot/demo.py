@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from core import contributions, ledger, loans, members, orgs, pins
+from bot import demo_trade
+from core import contributions, ledger, loans, members, orgs, pins, reminder_rules
 from core.clock import Clock
 from core.tables import AccountKind, BindingKind, ContributionPlan, Member, Organisation, Role
 from core.uow import UnitOfWork
@@ -30,6 +31,11 @@ def seed(uow: UnitOfWork, clock: Clock) -> Organisation:
     """Create "Demo SACCO" with members, balances and an active loan, unless it exists."""
     existing = uow.session.exec(select(Organisation).where(Organisation.slug == DEMO_SLUG)).first()
     if existing is not None:
+        if not reminder_rules.active_rules(uow, existing.id or 0):
+            reminder_rules.seed_defaults(uow, existing)  # a demo database from before reminders
+            uow.commit()
+        demo_trade.seed(uow, existing, clock, AGENT_PHONE)  # a demo database from before agents' trade
+        uow.commit()
         return existing
     org = orgs.create_org(uow, "Demo SACCO", slug=DEMO_SLUG)
     assert org.id is not None
@@ -92,5 +98,6 @@ def seed(uow: UnitOfWork, clock: Clock) -> Organisation:
             memo="Contribution (cash)",
             reference=f"DEMO-{other.member_no}",
         )
+    demo_trade.seed(uow, org, clock, AGENT_PHONE)
     uow.commit()
     return org

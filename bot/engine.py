@@ -59,6 +59,8 @@ class Turn:
     lang: str = "en"
     org_id: int | None = None
     member_id: int | None = None
+    secret_input: bool = False
+    """The inbound text answered a ``Prompt(secret=True)`` (a PIN): never log or store it."""
 
 
 @dataclasses.dataclass(slots=True)
@@ -85,7 +87,7 @@ class Engine:
         self.uow_factory = uow_factory
         self.store = store
         self.clock = clock
-        self.services = services or {}
+        self.services = services if services is not None else {}  # shared: wired after construction
         self.settings = settings or EngineSettings()
         self.wall = wall_clock
         self._orgs: dict[tuple[str, str], tuple[float, Organisation | None]] = {}
@@ -127,6 +129,7 @@ class Engine:
             lang=convo.lang,
             org_id=org.id,
             member_id=convo.member_id,
+            secret_input=convo.secret_input,
         )
 
     def _context(self, org: Organisation, member: Member | None = None) -> FlowContext:
@@ -283,6 +286,11 @@ class Engine:
             else:
                 convo.notices.append(t(convo.lang, "common.invalid_choice"))
             return
+        if not inbound.choice_id and convo.channel != ChannelName.USSD:
+            anywhere = by_keyword(text)
+            if anywhere is not None and anywhere.anywhere:  # STOP, START, HELP, whatever the flow
+                convo.history.clear()
+                return self._open(org, convo, anywhere.name, {})
         # On a prompt "0" is an answer (a quantity, an amount); prompts offer no Back option.
         if (text == NAVIGATION_BACK and not isinstance(screen, Prompt)) or inbound.choice_id in BACK_IDS:
             if convo.page > 0:
@@ -297,6 +305,9 @@ class Engine:
         if isinstance(screen, Menu):
             option = choose(screen, inbound.choice_id, text)
             if option is None:
+                # On chat channels a keyword ("BAL", "PAY 500") is welcome on any menu, not only the main one.
+                if not inbound.choice_id and convo.channel != ChannelName.USSD and self._keyword(org, convo, text):
+                    return None
                 convo.notices.append(t(convo.lang, "common.invalid_choice"))
                 return flow
             events = {event.id for event in flow.events}
@@ -305,6 +316,7 @@ class Engine:
             else:
                 flow.send("choose", choice=option.id)
         elif isinstance(screen, Prompt):
+            convo.secret_input = screen.secret
             flow.send(screen.expects, text=text)
         else:
             return self._open(org, convo, "menu", {})
@@ -321,7 +333,7 @@ class Engine:
         return flow
 
     def _reply(self, org: Organisation, convo: Conversation, flow: Flow | None = None) -> list[Message]:
-        if flow is None or flow.model is not convo or type(flow).name != convo.flow:
+        if flow is None or flow.model is not convo or type(flow) is not FLOWS[convo.flow or "menu"].cls:
             flow = self._flow(org, convo)
         screen = flow.screen()
         notes: list[Message] = [Text(note) for note in convo.notices]

@@ -37,7 +37,7 @@ def parse_hop(form: Mapping[str, str]) -> Inbound:
     session_id = (form.get("sessionId") or "").strip()
     if not session_id:
         raise Invalid("sessionId is required", field="sessionId")
-    phone = phones.normalise(form.get("phoneNumber") or "")
+    phone = phones.from_provider(form.get("phoneNumber") or "")
     full = (form.get("text") or "")[:2000]
     return Inbound(
         channel=ChannelName.USSD,

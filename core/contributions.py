@@ -22,9 +22,14 @@ def cycle_of(day: date) -> str:
 
 
 def due_date(plan: ContributionPlan, cycle: str) -> date:
+    return due_on(plan.day_of_month, cycle)
+
+
+def due_on(day_of_month: int, cycle: str) -> date:
+    """The cycle's due date: ``day_of_month``, or the month's last day in short months."""
     year, month = (int(part) for part in cycle.split("-"))
     last = calendar.monthrange(year, month)[1]
-    return date(year, month, min(plan.day_of_month, last))
+    return date(year, month, min(day_of_month, last))
 
 
 def plan_of(uow: UnitOfWork, org_id: int) -> ContributionPlan | None:

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from core.errors import UnbalancedTransaction
 from core.tables import DEBIT_NORMAL, Account, AccountKind, LedgerEntry, LedgerTransaction
+from core.tables.ledger import account_scope
 from core.uow import UnitOfWork
 
 Line = tuple[Account, int]
@@ -24,19 +26,26 @@ def account(
     member_id: int | None = None,
     loan_id: int | None = None,
 ) -> Account:
-    """The account of that kind for the org / member / loan, created on first use."""
-    query = select(Account).where(
-        Account.org_id == org_id,
-        Account.kind == kind,
-        Account.member_id == member_id if member_id is not None else col(Account.member_id).is_(None),
-        Account.loan_id == loan_id if loan_id is not None else col(Account.loan_id).is_(None),
-    )
-    found = uow.session.exec(query).first()
+    """The account of that kind for the org / member / loan, created on first use.
+
+    Two transactions may both try to create it; the unique key lets one win and the other
+    reads the winner's row (the insert runs in a savepoint so the caller's work survives).
+    """
+    found = find_account(uow, org_id, kind, member_id, loan_id)
     if found is not None:
         return found
-    created = Account(org_id=org_id, kind=kind, member_id=member_id, loan_id=loan_id)
-    uow.session.add(created)
-    uow.session.flush()
+    created = Account(
+        org_id=org_id, kind=kind, member_id=member_id, loan_id=loan_id, scope=account_scope(member_id, loan_id)
+    )
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(created)
+            uow.session.flush()
+    except IntegrityError:
+        winner = find_account(uow, org_id, kind, member_id, loan_id)
+        if winner is None:
+            raise
+        return winner
     return created
 
 
@@ -76,7 +85,10 @@ def post(
     )
     uow.session.add(txn)
     uow.session.flush()
+    assert txn.id is not None
     for acc, amount in legs:
+        if acc.id is None:
+            raise UnbalancedTransaction("post to saved accounts only (use ledger.account)")
         uow.session.add(LedgerEntry(transaction_id=txn.id, account_id=acc.id, amount=amount))
     uow.session.flush()
     return txn
@@ -114,10 +126,7 @@ def find_account(
     uow: UnitOfWork, org_id: int, kind: AccountKind, member_id: int | None = None, loan_id: int | None = None
 ) -> Account | None:
     query = select(Account).where(
-        Account.org_id == org_id,
-        Account.kind == kind,
-        Account.member_id == member_id if member_id is not None else col(Account.member_id).is_(None),
-        Account.loan_id == loan_id if loan_id is not None else col(Account.loan_id).is_(None),
+        Account.org_id == org_id, Account.kind == kind, Account.scope == account_scope(member_id, loan_id)
     )
     return uow.session.exec(query).first()
 

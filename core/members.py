@@ -60,3 +60,16 @@ def register(
     uow.session.add(member)
     uow.session.flush()
     return member
+
+
+def set_opt_out(uow: UnitOfWork, member: Member, opted_out: bool) -> bool:
+    """Record the member's choice about reminders and broadcasts, for every channel at once.
+
+    An opted-out member still uses the service by writing in; only messages we start are held
+    back. Returns True when the choice changed; the caller commits.
+    """
+    if member.opted_out == opted_out:
+        return False
+    member.opted_out = opted_out
+    uow.session.add(member)
+    return True

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import select
 
+from core import reminder_rules
 from core.errors import Conflict, Invalid, NotFound
 from core.tables import BindingKind, ChannelBinding, Organisation
 from core.uow import UnitOfWork
@@ -47,6 +48,7 @@ def create_org(uow: UnitOfWork, name: str, *, slug: str | None = None, **fields:
     validate(org)
     uow.session.add(org)
     uow.session.flush()
+    reminder_rules.seed_defaults(uow, org)
     return org
 
 

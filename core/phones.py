@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 from core.errors import Invalid
@@ -23,6 +25,17 @@ def normalise(raw: str, region: str = "KE") -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise Invalid("not a valid phone number", field="phone")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+
+
+def from_provider(raw: str) -> str:
+    """A sender number as a provider reports it: already E.164 is taken as is (the provider saw
+    the phone), anything else goes through :func:`normalise`. Parsing with phonenumbers costs
+    ~150 us, a tenth of a USSD hop."""
+    text = (raw or "").strip()
+    return text if _E164.match(text) else normalise(text)
 
 
 def mask(e164: str) -> str:

@@ -7,6 +7,8 @@ from typing import Any
 
 SECRET_KEYS = frozenset({"pin", "new_pin", "pin_first"})
 """Scratch keys that must never be persisted; flows keep PINs only for the length of one hop."""
+_TRANSIENT = frozenset({"goto", "notices", "secret_input"})
+"""Fields set during one hop and never saved."""
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -39,13 +41,15 @@ class Conversation:
     # Transient, never saved: set by flows during a hop, read by the engine.
     goto: str | None = dataclasses.field(default=None, compare=False)
     notices: list[str] = dataclasses.field(default_factory=list, compare=False)
+    secret_input: bool = dataclasses.field(default=False, compare=False)
+    """This hop's input answered a secret prompt (a PIN); channels must not keep it."""
 
     def to_json(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("goto", "notices")}
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _TRANSIENT}
         out["data"] = {k: v for k, v in self.data.items() if k not in SECRET_KEYS}
         return out
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Conversation:
-        names = {f.name for f in dataclasses.fields(cls)} - {"goto", "notices"}
+        names = {f.name for f in dataclasses.fields(cls)} - _TRANSIENT
         return cls(**{k: v for k, v in raw.items() if k in names})

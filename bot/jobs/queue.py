@@ -59,7 +59,7 @@ class RqQueue:
     ) -> None:
         from rq import Retry as RqRetry
 
-        options: dict[str, Any] = {"job_id": job_id, "failure_ttl": 7 * 86_400}
+        options: dict[str, Any] = {"job_id": job_id, "failure_ttl": 7 * 86_400, "description": _describe(func)}
         if retry is not None:
             options["retry"] = RqRetry(max=retry.max, interval=list(retry.intervals))
         if delay > 0:
@@ -70,8 +70,13 @@ class RqQueue:
     def enqueue_many(self, calls: Sequence[tuple[Job, tuple[Any, ...]]]) -> None:
         from rq import Queue
 
-        datas = [Queue.prepare_data(func, args=args) for func, args in calls]
+        datas = [Queue.prepare_data(func, args=args, description=_describe(func)) for func, args in calls]
         self.queue.enqueue_many(datas)
+
+
+def _describe(func: Job) -> str:
+    """RQ's default description is the call with its arguments (phones, texts); workers log it."""
+    return f"{getattr(func, '__module__', '')}.{getattr(func, '__qualname__', repr(func))}"
 
 
 @dataclass(order=True)

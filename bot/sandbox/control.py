@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from bot.sandbox.numbers import describe, digits
-from bot.sandbox.outbox import Outbox
+from bot.sandbox.outbox import END_OF_STREAM, Outbox
 from bot.sandbox.stk import Payer, PromptError
 
 KEEPALIVE_SECONDS = 15.0
@@ -67,6 +67,8 @@ class Control:
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
+                if event.name == END_OF_STREAM:
+                    return  # the server is stopping; a browser's EventSource reconnects on its own
                 if wanted is None or event.phone is None or digits(event.phone) == wanted:
                     yield event.to_sse()
 

@@ -17,6 +17,8 @@ from bot.sandbox.numbers import digits
 _logger = logging.getLogger(__name__)
 
 _SUBSCRIBER_QUEUE_SIZE = 1000
+END_OF_STREAM = "end"
+"""The event that ends open event streams (never sent to clients)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,10 @@ class Outbox:
         """Forget every item (sequence numbers keep growing so live clients never see a repeat)."""
         self._items.clear()
         self.publish(Event("cleared", {}))
+
+    def end_streams(self) -> None:
+        """Tell every live event stream to finish: the server is stopping and must not wait for them."""
+        self.publish(Event(END_OF_STREAM, {}))
 
     def publish(self, event: Event) -> None:
         """Hand an event to every subscriber without waiting on any of them."""

@@ -1,7 +1,7 @@
 """WhatsApp Cloud API: webhook authentication and parsing, rendering, and the Graph API client."""
 
 from channels.whatsapp.api import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, GraphClient
-from channels.whatsapp.parse import WebhookBatch, WebhookError, parse_webhook
+from channels.whatsapp.parse import WebhookBatch, WebhookError, parse_webhook, scan
 from channels.whatsapp.render import BACK_ID, MORE_ID, page_count, render, template_message
 from channels.whatsapp.signature import verify_handshake, verify_signature
 
@@ -16,6 +16,7 @@ __all__ = [
     "page_count",
     "parse_webhook",
     "render",
+    "scan",
     "template_message",
     "verify_handshake",
     "verify_signature",

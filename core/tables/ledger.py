@@ -44,14 +44,26 @@ DEBIT_NORMAL = frozenset(
 """Assets and expenses grow with debits; everything else (what we owe, what we earn) with credits."""
 
 
+def account_scope(member_id: int | None, loan_id: int | None) -> str:
+    """One string naming whose account it is, so uniqueness holds without relying on NULLs."""
+    if loan_id is not None:
+        return f"loan:{loan_id}"
+    if member_id is not None:
+        return f"member:{member_id}"
+    return "org"
+
+
 class Account(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("org_id", "member_id", "kind", "loan_id"),)
+    # SQL treats NULLs as distinct, so (org, member=NULL, kind) would not stop two org-level
+    # accounts being created by concurrent first postings; ``scope`` makes the key total.
+    __table_args__ = (UniqueConstraint("org_id", "kind", "scope"),)
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="organisation.id", index=True)
     member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     loan_id: int | None = Field(default=None, foreign_key="loan.id")
     kind: AccountKind
+    scope: str = Field(default="org", max_length=32)
     created_at: datetime = created_at()
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:49:59.023963
+Create Date: 2026-11-22 15:10:12.314943
 """
 from __future__ import annotations
 
@@ -37,6 +37,60 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('slug')
     )
+    op.create_table('api_key',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('prefix', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+    sa.Column('key_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('scopes', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('prefix')
+    )
+    with op.batch_alter_table('api_key', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_key_org_id'), ['org_id'], unique=False)
+
+    op.create_table('audit_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('resource', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('resource_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_log_org_id'), ['org_id'], unique=False)
+        batch_op.create_index('ix_audit_log_org_resource', ['org_id', 'resource', 'resource_id'], unique=False)
+
+    op.create_table('broadcast',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('audience', sa.Enum('ALL', 'ROLE', 'LIST', name='audience'), nullable=False),
+    sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('member_ids', sqlmodel.sql.sqltypes.AutoString(length=20000), nullable=False),
+    sa.Column('body_en', sqlmodel.sql.sqltypes.AutoString(length=640), nullable=False),
+    sa.Column('body_sw', sqlmodel.sql.sqltypes.AutoString(length=640), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('state', sa.Enum('QUEUED', 'SENDING', 'DONE', 'CANCELLED', name='broadcaststate'), nullable=False),
+    sa.Column('recipients', sa.Integer(), nullable=False),
+    sa.Column('sent', sa.Integer(), nullable=False),
+    sa.Column('failed', sa.Integer(), nullable=False),
+    sa.Column('skipped', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('broadcast', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_broadcast_org_id'), ['org_id'], unique=False)
+
     op.create_table('channel_binding',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
@@ -50,6 +104,32 @@ def upgrade() -> None:
     with op.batch_alter_table('channel_binding', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_channel_binding_org_id'), ['org_id'], unique=False)
 
+    op.create_table('collection_policy',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('generate_daily', sa.Boolean(), nullable=False),
+    sa.Column('due_in_days', sa.Integer(), nullable=False),
+    sa.Column('minimum', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('org_id')
+    )
+    op.create_table('contact',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('provider', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('binding', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('last_inbound_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('org_id', 'phone', 'channel')
+    )
+    with op.batch_alter_table('contact', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contact_org_id'), ['org_id'], unique=False)
+
     op.create_table('contribution_plan',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
@@ -60,6 +140,21 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('org_id')
+    )
+    op.create_table('idempotency_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('method', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('path', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('request_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('status_code', sa.Integer(), nullable=False),
+    sa.Column('media_type', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('org_id', 'key')
     )
     op.create_table('ledger_transaction',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -102,6 +197,145 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_member_org_id'), ['org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_member_phone'), ['phone'], unique=False)
 
+    op.create_table('product',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('short_code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('sku', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('unit_price', sa.BigInteger(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('stock', sa.BigInteger(), nullable=True),
+    sa.Column('low_stock_threshold', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('org_id', 'short_code')
+    )
+    with op.batch_alter_table('product', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_product_org_id'), ['org_id'], unique=False)
+
+    op.create_table('reference_counter',
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('prefix', sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
+    sa.Column('last', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('org_id', 'prefix')
+    )
+    op.create_table('reminder_rule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('target', sa.Enum('LOAN_INSTALLMENT', 'CONTRIBUTION', 'COLLECTION', name='targetkind'), nullable=False),
+    sa.Column('offset_days', sa.Integer(), nullable=False),
+    sa.Column('repeat_every_days', sa.Integer(), nullable=True),
+    sa.Column('max_repeats', sa.Integer(), nullable=False),
+    sa.Column('template_en', sqlmodel.sql.sqltypes.AutoString(length=480), nullable=False),
+    sa.Column('template_sw', sqlmodel.sql.sqltypes.AutoString(length=480), nullable=False),
+    sa.Column('pay_now', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('reminder_rule', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reminder_rule_org_id'), ['org_id'], unique=False)
+
+    op.create_table('unmatched_payment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=True),
+    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('reviewed', sa.Boolean(), nullable=False),
+    sa.Column('reviewed_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('payment_id')
+    )
+    with op.batch_alter_table('unmatched_payment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_unmatched_payment_org_id'), ['org_id'], unique=False)
+
+    op.create_table('webhook_subscription',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('events', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('secret', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('webhook_subscription', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_subscription_org_id'), ['org_id'], unique=False)
+
+    op.create_table('broadcast_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('broadcast_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('lang', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+    sa.Column('body', sqlmodel.sql.sqltypes.AutoString(length=640), nullable=False),
+    sa.Column('pay_now', sa.Boolean(), nullable=False),
+    sa.Column('state', sa.Enum('PLANNED', 'QUEUED', 'SENDING', 'SENT', 'DELIVERED', 'FAILED', 'DEAD', 'CANCELLED', 'SKIPPED', name='deliverystate'), nullable=False),
+    sa.Column('send_after', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('provider_message_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['broadcast_id'], ['broadcast.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('broadcast_id', 'member_id', name='uq_broadcast_member')
+    )
+    with op.batch_alter_table('broadcast_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_broadcast_message_broadcast_id'), ['broadcast_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_broadcast_message_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_broadcast_message_provider_message_id'), ['provider_message_id'], unique=False)
+        batch_op.create_index('ix_broadcast_message_state_send_after', ['state', 'send_after'], unique=False)
+
+    op.create_table('collection',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('agent_id', sa.Integer(), nullable=False),
+    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('status', sa.Enum('OPEN', 'PAID', 'CANCELLED', name='collectionstatus'), nullable=False),
+    sa.Column('paid_payment_id', sa.Integer(), nullable=True),
+    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agent_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('org_id', 'reference')
+    )
+    with op.batch_alter_table('collection', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_collection_agent_id'), ['agent_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_collection_org_id'), ['org_id'], unique=False)
+
+    op.create_table('commission_rule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=True),
+    sa.Column('basis_points', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('org_id', 'product_id')
+    )
+    with op.batch_alter_table('commission_rule', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_commission_rule_org_id'), ['org_id'], unique=False)
+
     op.create_table('loan',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
@@ -121,18 +355,181 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_loan_member_id'), ['member_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_loan_org_id'), ['org_id'], unique=False)
 
+    op.create_table('message_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=True),
+    sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('provider', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('direction', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('purpose', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('provider_message_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('error_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('error_message', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('segments', sa.Integer(), nullable=True),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('provider', 'direction', 'provider_message_id', name='uq_message_log_provider_id')
+    )
+    with op.batch_alter_table('message_log', schema=None) as batch_op:
+        batch_op.create_index('ix_message_log_member', ['org_id', 'member_id', 'id'], unique=False)
+        batch_op.create_index('ix_message_log_org_id', ['org_id', 'id'], unique=False)
+
+    op.create_table('payment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('purpose', sa.Enum('CONTRIBUTION', 'LOAN_REPAYMENT', 'COLLECTION', 'SALE', name='paymentpurpose'), nullable=False),
+    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('account_reference', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('callback_token', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('state', sa.Enum('CREATED', 'PENDING', 'PAID', 'FAILED', 'CANCELLED', 'TIMEOUT', 'UNKNOWN', name='paymentstate'), nullable=False),
+    sa.Column('merchant_request_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('checkout_request_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('mpesa_receipt', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('result_code', sa.Integer(), nullable=True),
+    sa.Column('result_desc', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('paid_amount', sa.BigInteger(), nullable=True),
+    sa.Column('paid_phone', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('needs_review', sa.Boolean(), nullable=False),
+    sa.Column('review_reason', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('review_note', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('ledger_transaction_id', sa.Integer(), nullable=True),
+    sa.Column('push_started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('settled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['ledger_transaction_id'], ['ledger_transaction.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('callback_token'),
+    sa.UniqueConstraint('checkout_request_id'),
+    sa.UniqueConstraint('idempotency_key'),
+    sa.UniqueConstraint('mpesa_receipt')
+    )
+    with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.create_index('ix_payment_member_state', ['org_id', 'member_id', 'state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_needs_review'), ['needs_review'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_org_id'), ['org_id'], unique=False)
+        batch_op.create_index('ix_payment_state_created', ['state', 'created_at'], unique=False)
+
+    op.create_table('reminder',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('rule_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('target_kind', sa.Enum('LOAN_INSTALLMENT', 'CONTRIBUTION', 'COLLECTION', name='targetkind'), nullable=False),
+    sa.Column('target_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('due_date', sa.Date(), nullable=False),
+    sa.Column('occurrence', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('lang', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+    sa.Column('body', sqlmodel.sql.sqltypes.AutoString(length=640), nullable=False),
+    sa.Column('pay_now', sa.Boolean(), nullable=False),
+    sa.Column('state', sa.Enum('PLANNED', 'QUEUED', 'SENDING', 'SENT', 'DELIVERED', 'FAILED', 'DEAD', 'CANCELLED', 'SKIPPED', name='deliverystate'), nullable=False),
+    sa.Column('send_after', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('provider_message_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('offer_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.ForeignKeyConstraint(['rule_id'], ['reminder_rule.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('rule_id', 'target_kind', 'target_id', 'due_date', 'occurrence', name='uq_reminder_once')
+    )
+    with op.batch_alter_table('reminder', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reminder_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reminder_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reminder_provider_message_id'), ['provider_message_id'], unique=False)
+        batch_op.create_index('ix_reminder_state_send_after', ['state', 'send_after'], unique=False)
+        batch_op.create_index('ix_reminder_target', ['org_id', 'target_kind', 'target_id'], unique=False)
+
+    op.create_table('sale',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('agent_id', sa.Integer(), nullable=False),
+    sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('total', sa.BigInteger(), nullable=False),
+    sa.Column('commission', sa.BigInteger(), nullable=False),
+    sa.Column('payment_method', sa.Enum('CASH', 'MPESA', name='paymentmethod'), nullable=False),
+    sa.Column('customer_phone', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
+    sa.Column('status', sa.Enum('COMPLETED', 'PENDING_PAYMENT', 'PAYMENT_FAILED', 'VOIDED', name='salestatus'), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('voided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('voided_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('void_reason', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.ForeignKeyConstraint(['agent_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('org_id', 'reference')
+    )
+    with op.batch_alter_table('sale', schema=None) as batch_op:
+        batch_op.create_index('ix_sale_agent_created', ['agent_id', 'created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sale_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sale_payment_id'), ['payment_id'], unique=False)
+
+    op.create_table('webhook_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('event', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('status', sa.Enum('PENDING', 'DELIVERED', 'FAILED', name='deliverystatus'), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_status_code', sa.Integer(), nullable=True),
+    sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('replay_of', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.ForeignKeyConstraint(['replay_of'], ['webhook_delivery.id'], ),
+    sa.ForeignKeyConstraint(['subscription_id'], ['webhook_subscription.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_webhook_delivery_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_subscription_id'), ['subscription_id'], unique=False)
+
     op.create_table('account',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=True),
     sa.Column('loan_id', sa.Integer(), nullable=True),
     sa.Column('kind', sa.Enum('SAVINGS', 'SHARES', 'LOAN_PRINCIPAL', 'AGENT_CASH', 'COMMISSION_PAYABLE', 'MPESA_CLEARING', 'CASH', 'INTEREST_INCOME', 'SALES_REVENUE', 'COMMISSION_EXPENSE', 'FEES_INCOME', 'SUSPENSE', name='accountkind'), nullable=False),
+    sa.Column('scope', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['loan_id'], ['loan.id'], ),
     sa.ForeignKeyConstraint(['member_id'], ['member.id'], ),
     sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('org_id', 'member_id', 'kind', 'loan_id')
+    sa.UniqueConstraint('org_id', 'kind', 'scope')
     )
     with op.batch_alter_table('account', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_account_member_id'), ['member_id'], unique=False)
@@ -152,6 +549,21 @@ def upgrade() -> None:
     with op.batch_alter_table('installment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_installment_due_date'), ['due_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_installment_loan_id'), ['loan_id'], unique=False)
+
+    op.create_table('sale_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('sale_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('unit_price', sa.BigInteger(), nullable=False),
+    sa.Column('line_total', sa.BigInteger(), nullable=False),
+    sa.Column('commission', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], ),
+    sa.ForeignKeyConstraint(['sale_id'], ['sale.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('sale_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sale_item_sale_id'), ['sale_id'], unique=False)
 
     op.create_table('ledger_entry',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -176,6 +588,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ledger_entry_account_id'))
 
     op.drop_table('ledger_entry')
+    with op.batch_alter_table('sale_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sale_item_sale_id'))
+
+    op.drop_table('sale_item')
     with op.batch_alter_table('installment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_installment_loan_id'))
         batch_op.drop_index(batch_op.f('ix_installment_due_date'))
@@ -186,11 +602,77 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_account_member_id'))
 
     op.drop_table('account')
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_subscription_id'))
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_org_id'))
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_event_id'))
+        batch_op.drop_index('ix_webhook_delivery_due')
+
+    op.drop_table('webhook_delivery')
+    with op.batch_alter_table('sale', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sale_payment_id'))
+        batch_op.drop_index(batch_op.f('ix_sale_org_id'))
+        batch_op.drop_index('ix_sale_agent_created')
+
+    op.drop_table('sale')
+    with op.batch_alter_table('reminder', schema=None) as batch_op:
+        batch_op.drop_index('ix_reminder_target')
+        batch_op.drop_index('ix_reminder_state_send_after')
+        batch_op.drop_index(batch_op.f('ix_reminder_provider_message_id'))
+        batch_op.drop_index(batch_op.f('ix_reminder_org_id'))
+        batch_op.drop_index(batch_op.f('ix_reminder_member_id'))
+
+    op.drop_table('reminder')
+    with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.drop_index('ix_payment_state_created')
+        batch_op.drop_index(batch_op.f('ix_payment_org_id'))
+        batch_op.drop_index(batch_op.f('ix_payment_needs_review'))
+        batch_op.drop_index('ix_payment_member_state')
+
+    op.drop_table('payment')
+    with op.batch_alter_table('message_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_message_log_org_id')
+        batch_op.drop_index('ix_message_log_member')
+
+    op.drop_table('message_log')
     with op.batch_alter_table('loan', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_loan_org_id'))
         batch_op.drop_index(batch_op.f('ix_loan_member_id'))
 
     op.drop_table('loan')
+    with op.batch_alter_table('commission_rule', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_commission_rule_org_id'))
+
+    op.drop_table('commission_rule')
+    with op.batch_alter_table('collection', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_collection_org_id'))
+        batch_op.drop_index(batch_op.f('ix_collection_agent_id'))
+
+    op.drop_table('collection')
+    with op.batch_alter_table('broadcast_message', schema=None) as batch_op:
+        batch_op.drop_index('ix_broadcast_message_state_send_after')
+        batch_op.drop_index(batch_op.f('ix_broadcast_message_provider_message_id'))
+        batch_op.drop_index(batch_op.f('ix_broadcast_message_org_id'))
+        batch_op.drop_index(batch_op.f('ix_broadcast_message_broadcast_id'))
+
+    op.drop_table('broadcast_message')
+    with op.batch_alter_table('webhook_subscription', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_subscription_org_id'))
+
+    op.drop_table('webhook_subscription')
+    with op.batch_alter_table('unmatched_payment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_unmatched_payment_org_id'))
+
+    op.drop_table('unmatched_payment')
+    with op.batch_alter_table('reminder_rule', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reminder_rule_org_id'))
+
+    op.drop_table('reminder_rule')
+    op.drop_table('reference_counter')
+    with op.batch_alter_table('product', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_product_org_id'))
+
+    op.drop_table('product')
     with op.batch_alter_table('member', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_member_phone'))
         batch_op.drop_index(batch_op.f('ix_member_org_id'))
@@ -201,10 +683,29 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ledger_transaction_org_id'))
 
     op.drop_table('ledger_transaction')
+    op.drop_table('idempotency_record')
     op.drop_table('contribution_plan')
+    with op.batch_alter_table('contact', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contact_org_id'))
+
+    op.drop_table('contact')
+    op.drop_table('collection_policy')
     with op.batch_alter_table('channel_binding', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_channel_binding_org_id'))
 
     op.drop_table('channel_binding')
+    with op.batch_alter_table('broadcast', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_broadcast_org_id'))
+
+    op.drop_table('broadcast')
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_log_org_resource')
+        batch_op.drop_index(batch_op.f('ix_audit_log_org_id'))
+
+    op.drop_table('audit_log')
+    with op.batch_alter_table('api_key', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_key_org_id'))
+
+    op.drop_table('api_key')
     op.drop_table('organisation')
     # ### end Alembic commands ###

@@ -86,3 +86,33 @@ def test_random_postings_always_balance(db: DbEngine, moves: list[tuple[AccountK
         for kind, raw in expected.items():
             sign = 1 if kind in ledger.DEBIT_NORMAL else -1
             assert ledger.balance(uow, ledger.find_account(uow, org.id, kind)) == sign * raw
+
+
+def test_concurrent_first_use_creates_one_org_account(any_db: DbEngine) -> None:
+    """Two payments settling at once must not split the organisation's clearing account in two."""
+    import threading
+
+    with UnitOfWork(any_db) as uow:
+        org_id = _org(uow).id
+        uow.commit()
+    ids: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def first_posting() -> None:
+        with UnitOfWork(any_db) as uow:
+            barrier.wait()
+            clearing = ledger.account(uow, org_id, AccountKind.MPESA_CLEARING)
+            income = ledger.account(uow, org_id, AccountKind.FEES_INCOME)
+            ledger.post(uow, org_id, "fee", [(clearing, 100), (income, -100)])
+            uow.commit()
+            ids.append(clearing.id)
+
+    threads = [threading.Thread(target=first_posting) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(ids) == 8
+    assert len(set(ids)) == 1
+    with UnitOfWork(any_db) as uow:
+        assert ledger.balance(uow, ledger.find_account(uow, org_id, AccountKind.MPESA_CLEARING)) == 800
