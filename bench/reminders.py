@@ -44,6 +44,7 @@ from core.tables import (  # noqa: E402
     Member,
     Organisation,
 )
+from core.tables.ledger import account_scope
 from core.uow import UnitOfWork, make_engine  # noqa: E402
 
 DAY = date(2026, 11, 27)
@@ -128,6 +129,7 @@ def _repayments(conn: Any, org_id: int, loan_ids: list[int]) -> None:
                 "member_id": loan_id,
                 "loan_id": loan_id,
                 "kind": AccountKind.LOAN_PRINCIPAL.name,
+                "scope": account_scope(loan_id, loan_id),
                 "created_at": NOW,
             }
         )
