@@ -108,9 +108,15 @@ def publish_after_commit(uow: UnitOfWork, event: object) -> None:
 
 
 def _flush(session: Session) -> None:
+    # SQLAlchemy also reports a released SAVEPOINT (ledger.account creates accounts in one) as
+    # a commit; the outer transaction is still open then, and its events must wait for it.
+    if session.in_nested_transaction():
+        return
     for item in session.info.pop(_PENDING, None) or []:
         bus.publish(item)
 
 
 def _drop(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT rolled back; the outer transaction goes on
+        return
     session.info.pop(_PENDING, None)
