@@ -27,7 +27,7 @@ def slugify(name: str) -> str:
 def validate(org: Organisation) -> None:
     try:
         ZoneInfo(org.timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # "Africa" is a directory: OSError
         raise Invalid(f"unknown time zone {org.timezone!r}", field="timezone") from exc
     for field in ("quiet_start", "quiet_end"):
         if not _HHMM.match(getattr(org, field)):

@@ -54,3 +54,13 @@ def test_normalise_rejects(raw: str) -> None:
 
 def test_mask_hides_the_middle() -> None:
     assert phones.mask("+254712345678") == "+2547****5678"
+
+
+@pytest.mark.parametrize("zone", ["Africa", "../etc", "Nowhere/Else", ""])
+def test_unknown_time_zones_are_invalid_not_errors(zone: str) -> None:
+    from core import orgs
+    from core.tables import Organisation
+
+    with pytest.raises(Invalid) as error:
+        orgs.validate(Organisation(name="x", slug="x", timezone=zone))
+    assert error.value.field == "timezone"
