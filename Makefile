@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(BIN)/jumbe demo
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest
 

@@ -69,9 +69,18 @@ def park_sessions(org_id: int, member_id: int) -> None:
     for i in range(SESSIONS):
         phone = f"+2547{i:08d}"
         convo = Conversation(
-            key=f"{org_id}:ussd:{phone}", org_id=org_id, channel="ussd", phone=phone, member_id=member_id,
-            role="member", lang="en", flow="menu", state="choosing", authenticated_until=time.time() + 3600,
-            provider_session=f"bench{i}", updated_at=time.time(),
+            key=f"{org_id}:ussd:{phone}",
+            org_id=org_id,
+            channel="ussd",
+            phone=phone,
+            member_id=member_id,
+            role="member",
+            lang="en",
+            flow="menu",
+            state="choosing",
+            authenticated_until=time.time() + 3600,
+            provider_session=f"bench{i}",
+            updated_at=time.time(),
         )
         pipe.set(store._k(convo.key), json.dumps(convo.to_json()), ex=3600)
         if i % 5000 == 4999:
@@ -82,8 +91,21 @@ def park_sessions(org_id: int, member_id: int) -> None:
 
 def serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", "1",
-        "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--log-level",
+        "warning",
+        "--no-access-log",
     ]
     if app.endswith("()"):
         command[3:4] = [app[:-2], "--factory"]
@@ -102,13 +124,29 @@ def serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
 def wrk(port: int, duration: int) -> dict[str, float]:
     env = {**os.environ, "BENCH_SESSIONS": str(SESSIONS)}
     out = subprocess.run(
-        ["wrk", "-t2", "-c50", f"-d{duration}s", "--latency", "-s", str(ROOT / "bench/ussd_hop.lua"),
-         f"http://127.0.0.1:{port}/channels/africastalking/ussd"],
-        capture_output=True, text=True, env=env, check=True,
+        [
+            "wrk",
+            "-t2",
+            "-c50",
+            f"-d{duration}s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench/ussd_hop.lua"),
+            f"http://127.0.0.1:{port}/channels/africastalking/ussd",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": _ms(out, "50%"), "p99": _ms(out, "99%"), "errors": float(errors.group(1)) if errors else 0}
+    return {
+        "rps": rps,
+        "p50": _ms(out, "50%"),
+        "p99": _ms(out, "99%"),
+        "errors": float(errors.group(1)) if errors else 0,
+    }
 
 
 def _ms(out: str, label: str) -> float:
@@ -138,7 +176,10 @@ def profile(db_url: str) -> None:
     elapsed = time.perf_counter() - started
     print(f"\nin-process: {hops} balance hops, {elapsed / hops * 1e6:.0f} us per hop (no HTTP, no threadpool)\n")
     stats = pstats.Stats(profiler)
-    stats.sort_stats("cumulative").print_stats(r"(engine|sessions|ledger|balances|loans|flows/|statemachine/statemachine|sqlalchemy/orm/session|redis/client|ussd)", 25)
+    stats.sort_stats("cumulative").print_stats(
+        r"(engine|sessions|ledger|balances|loans|flows/|statemachine/statemachine|sqlalchemy/orm/session|redis/client|ussd)",
+        25,
+    )
     redis.Redis.from_url(REDIS_URL).close()
 
 
@@ -154,8 +195,13 @@ def main() -> None:
     db_url = f"sqlite:///{tmp}/bench.db"
     print(f"preparing the demo organisation and {SESSIONS} sessions ...", flush=True)
     org_id, member_id = prepare(db_url)
-    env = {**os.environ, "JUMBE_DATABASE_URL": db_url, "JUMBE_REDIS_URL": REDIS_URL, "JUMBE_LOG_LEVEL": "WARNING",
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "JUMBE_DATABASE_URL": db_url,
+        "JUMBE_REDIS_URL": REDIS_URL,
+        "JUMBE_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
     bare_port, jumbe_port = free_port(), free_port()
     results: dict[str, list[dict[str, float]]] = {"bare Starlette": [], "Jumbe balance hop": []}
     bare = serve("bench.bare_app:app", bare_port, env)

@@ -6,8 +6,8 @@ never kept as a counter; installments are settled oldest first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
@@ -65,6 +65,7 @@ def disburse(
     )
     uow.session.add(loan)
     uow.session.flush()
+    assert loan.id is not None
     for seq, (due, p, i) in enumerate(sorted(schedule), start=1):
         uow.session.add(Installment(loan_id=loan.id, seq=seq, due_date=due, principal_due=p, interest_due=i))
     loan_account = ledger.account(uow, org.id, AccountKind.LOAN_PRINCIPAL, member_id, loan.id)

@@ -82,4 +82,5 @@ def resolve_binding(uow: UnitOfWork, kind: BindingKind, address: str) -> Organis
     ).all()
     exact = [org for binding, org in rows if binding.address == address]
     fallback = [org for binding, org in rows if binding.address == CATCH_ALL]
-    return (exact or fallback or [None])[0]
+    candidates = exact or fallback
+    return candidates[0] if candidates else None

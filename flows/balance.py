@@ -10,7 +10,6 @@ from flows.messages import Menu, Option
 
 
 class CheckBalance(Flow):
-
     showing = State(initial=True)
 
     statement = showing.to.itself(internal=True, on="open_statement")

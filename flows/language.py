@@ -13,7 +13,6 @@ _NAMES = {"en": "English", "sw": "Kiswahili"}
 
 
 class ChooseLanguage(Flow):
-
     choosing = State(initial=True)
 
     choose = choosing.to.itself(internal=True, cond="is_language", on="set_language")

@@ -9,7 +9,6 @@ from flows.messages import Menu, Option
 
 
 class MainMenu(Flow):
-
     choosing = State(initial=True)
 
     choose = choosing.to.itself(internal=True, on="open_flow")

@@ -41,15 +41,14 @@ class PayFlow(Flow):
     choose = (
         choosing.to(confirming, cond="has_amount_for", on="pick")
         | choosing.to(entering, cond="is_purpose", on="pick")
-        | choosing.to.itself(internal=True, on="explain_choice")  # type: ignore[no-untyped-call]
+        | choosing.to.itself(internal=True, on="explain_choice")
     )
-    enter_amount = (
-        entering.to(confirming, cond="amount_is_valid", on="keep_amount")
-        | entering.to.itself(internal=True, on="explain_amount")  # type: ignore[no-untyped-call]
+    enter_amount = entering.to(confirming, cond="amount_is_valid", on="keep_amount") | entering.to.itself(
+        internal=True, on="explain_amount"
     )
-    confirm = confirming.to.itself(internal=True, on="request_payment")  # type: ignore[no-untyped-call]
+    confirm = confirming.to.itself(internal=True, on="request_payment")
     change = confirming.to(entering)
-    cancel = confirming.to.itself(internal=True, on="drop_payment")  # type: ignore[no-untyped-call]
+    cancel = confirming.to.itself(internal=True, on="drop_payment")
     requested = confirming.to(started)
     waiting = confirming.to(busy)
 

@@ -22,7 +22,6 @@ SESSION_MINUTES = 10
 
 
 class PinFlow(Flow):
-
     entering = State(initial=True)
     choosing = State()
     confirming = State()
@@ -112,7 +111,6 @@ class PinFlow(Flow):
 
 class ChangePin(PinFlow):
     """Choose a new PIN; the engine asks for the current one first (the flow needs a PIN)."""
-
 
     @classmethod
     def start_state(cls) -> str:

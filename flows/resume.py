@@ -11,7 +11,6 @@ CONTINUE = "__continue__"
 
 
 class Resume(Flow):
-
     asking = State(initial=True)
 
     resume = asking.to.itself(internal=True, on="continue_where_left")

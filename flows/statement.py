@@ -14,7 +14,6 @@ LINES = 5
 
 
 class MiniStatement(Flow):
-
     showing = State(initial=True)
 
     # No choices here: only 0 (back) and 00 (main menu), which the engine handles.

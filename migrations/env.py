@@ -15,9 +15,7 @@ target_metadata = SQLModel.metadata
 
 
 def _url() -> str:
-    return config.get_main_option("sqlalchemy.url") or os.environ.get(
-        "JUMBE_DATABASE_URL", "sqlite:///jumbe.db"
-    )
+    return config.get_main_option("sqlalchemy.url") or os.environ.get("JUMBE_DATABASE_URL", "sqlite:///jumbe.db")
 
 
 def run_migrations_offline() -> None:

@@ -29,6 +29,6 @@ def test_every_public_route_is_in_the_readme(client) -> None:  # type: ignore[no
     readme = (ROOT / "README.md").read_text()
     for route in client.app.routes:
         if isinstance(route, Route) and not route.path.startswith(("/simulator/", "/admin")):
-            assert route.path.split('{')[0].rstrip('/') in readme, route.path
+            assert route.path.split("{")[0].rstrip("/") in readme, route.path
         if isinstance(route, Mount) and not route.path.startswith("/simulator/"):
             assert route.path in readme, route.path
