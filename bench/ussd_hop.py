@@ -15,10 +15,8 @@ import cProfile
 import json
 import os
 import pstats
-import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,15 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import ROOT, free_port, serve, wrk_figures  # noqa: E402
+
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 SESSIONS = 40_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def prepare(db_url: str) -> tuple[int, int]:
@@ -89,38 +83,6 @@ def park_sessions(org_id: int, member_id: int) -> None:
     client.close()
 
 
-def serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    if app.endswith("()"):
-        command[3:4] = [app[:-2], "--factory"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{app} did not start")
-
-
 def wrk(port: int, duration: int) -> dict[str, float]:
     env = {**os.environ, "BENCH_SESSIONS": str(SESSIONS)}
     out = subprocess.run(
@@ -139,19 +101,7 @@ def wrk(port: int, duration: int) -> dict[str, float]:
         env=env,
         check=True,
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {
-        "rps": rps,
-        "p50": _ms(out, "50%"),
-        "p99": _ms(out, "99%"),
-        "errors": float(errors.group(1)) if errors else 0,
-    }
-
-
-def _ms(out: str, label: str) -> float:
-    value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return wrk_figures(out)
 
 
 def profile(db_url: str) -> None:

@@ -19,10 +19,8 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,18 +28,14 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import ROOT, free_port, serve, wrk_figures  # noqa: E402
+
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 PAYLOAD = ROOT / "tests/channels/data/whatsapp/whatsapp_text.json"
 SECRET = "sandbox-bench-app-secret"
 QUEUE = "jumbe"
 THREADS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def write_bodies(folder: Path, per_thread: int) -> Path:
@@ -60,25 +54,6 @@ def write_bodies(folder: Path, per_thread: int) -> Path:
     return folder / "bodies-"
 
 
-def serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", "1",
-        "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    if app.endswith("()"):
-        command[3:4] = [app[:-2], "--factory"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{app} did not start")
-
-
 def wrk(port: int, duration: int, connections: int, bodies: Path) -> dict[str, float]:
     env = {**os.environ, "BENCH_BODIES": str(bodies)}
     out = subprocess.run(
@@ -86,24 +61,7 @@ def wrk(port: int, duration: int, connections: int, bodies: Path) -> dict[str, f
          str(ROOT / "bench/webhook_ack.lua"), f"http://127.0.0.1:{port}/channels/whatsapp"],
         capture_output=True, text=True, env=env, check=True,
     ).stdout  # fmt: skip
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: (.*)", out)
-    if socket_errors:
-        print(f"  wrk socket errors: {socket_errors.group(1)}", flush=True)
-    return {
-        "rps": rps,
-        "p50": _ms(out, "50%"),
-        "p99": _ms(out, "99%"),
-        "errors": float(errors.group(1)) if errors else 0.0,
-        "requests": float(total),
-    }
-
-
-def _ms(out: str, label: str) -> float:
-    value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return wrk_figures(out)
 
 
 def main() -> None:

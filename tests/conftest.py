@@ -138,6 +138,11 @@ def make_container(db: DbEngine, settings: Settings, clock: FixedClock, **parts:
 @pytest.fixture(params=["embedded", pytest.param("production", marks=[pytest.mark.postgres, pytest.mark.redis])])
 def backend(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[tuple[DbEngine, Any]]:
     """The deployment shapes every app-level test runs on: SQLite + memory, PostgreSQL + Redis."""
+    yield from deployment(request, tmp_path)
+
+
+def deployment(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[tuple[DbEngine, Any]]:
+    """Database and session store for ``request.param``: "embedded" or "production"."""
     if request.param == "embedded":
         engine = make_engine(f"sqlite:///{tmp_path}/app.db")
         SQLModel.metadata.create_all(engine)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -12,12 +11,10 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.engine import Engine as DbEngine
-from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
 from bot.bootstrap import Container
 from bot.jobs.webhooks import HTTP_SERVICE
-from bot.sessions import MemoryStore, RedisStore
 from core import (
     apikeys,
     broadcasts,
@@ -42,8 +39,8 @@ from core.tables import (
     Reminder,
     Role,
 )
-from core.uow import UnitOfWork, make_engine
-from tests.conftest import fresh_schema, postgres_engine
+from core.uow import UnitOfWork
+from tests.conftest import deployment
 
 PRODUCTION = pytest.param("production", marks=[pytest.mark.postgres, pytest.mark.redis])
 BOTH = pytest.mark.parametrize("backend", ["embedded", PRODUCTION], indirect=True)
@@ -53,15 +50,7 @@ BOTH = pytest.mark.parametrize("backend", ["embedded", PRODUCTION], indirect=Tru
 @pytest.fixture(params=["embedded"])
 def backend(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[tuple[DbEngine, Any]]:
     """SQLite + memory for most admin tests; ``@BOTH`` adds PostgreSQL + Redis (3 s of schema each)."""
-    if request.param == "embedded":
-        engine = make_engine(f"sqlite:///{tmp_path}/app.db")
-        SQLModel.metadata.create_all(engine)
-        yield engine, MemoryStore()
-    else:
-        engine = postgres_engine()
-        fresh_schema(engine)
-        yield engine, RedisStore(request.getfixturevalue("redis_client"), prefix=f"t{uuid.uuid4().hex[:8]}")
-    engine.dispose()
+    yield from deployment(request, tmp_path)
 
 
 @dataclass
