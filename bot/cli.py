@@ -51,7 +51,7 @@ def org_create(
     language: str = typer.Option("en", help="Default language: en or sw."),
 ) -> None:
     """Create an organisation and print its slug (other commands take it as --org)."""
-    from core import orgs
+    from core import audit, orgs
     from core.errors import DomainError
     from core.uow import UnitOfWork, make_engine
 
@@ -62,6 +62,7 @@ def org_create(
         except DomainError as exc:
             console.print(f"[red]error[/red]: {exc.field or ''} {exc.message}")
             raise typer.Exit(2) from None
+        audit.record(uow, org.id or 0, audit.CLI, "organisations.create", "organisations", org.id, {"name": name})
         uow.commit()
     print(org.slug)
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
+from core import audit
 from core.errors import DomainError
 
 agents_app = typer.Typer(help="Agents: products, commission, collections, voids.", no_args_is_help=True)
@@ -50,6 +51,7 @@ def add_product(
             )
         except DomainError as exc:
             _fail(exc)
+        audit.record(uow, found.id or 0, audit.CLI, "products.create", "products", product.id, {"code": code})
         uow.commit()
     console.print(f"added {product.short_code} ({product.name})")
 
@@ -82,6 +84,8 @@ def set_commission(
             catalogue.set_commission(uow, found.id or 0, basis_points, product_id)
         except DomainError as exc:
             _fail(exc)
+        details = {"basis_points": basis_points, "product_id": product_id}
+        audit.record(uow, found.id or 0, audit.CLI, "commission.set", "commission-rules", product_id, details)
         uow.commit()
     console.print(f"commission {basis_points / 100:.2f}% {'for ' + code.upper() if code else 'by default'}")
 
@@ -97,6 +101,10 @@ def generate(org: str = typer.Option(..., help="Organisation slug.")) -> None:
         found = orgs.get_org(uow, org)
         today = SystemClock().now().astimezone(ZoneInfo(found.timezone)).date()
         made = collections.generate_for_org(uow, found, today)
+        for c in made:
+            audit.record(
+                uow, found.id or 0, audit.CLI, "collections.generate", "collections", c.id, {"amount": c.amount}
+            )
         uow.commit()
     table = Table("reference", "agent", "amount", "due")
     for c in made:
@@ -128,6 +136,7 @@ def create_collection(
             )
         except DomainError as exc:
             _fail(exc)
+        audit.record(uow, found.id or 0, audit.CLI, "collections.create", "collections", made.id, {"amount": minor})
         uow.commit()
     console.print(f"{made.reference} due {made.due_date}")
 
@@ -153,5 +162,6 @@ def void(
             voided = sales.void_sale(uow, found.id or 0, sale.id, by="cli", reason=reason, now=SystemClock().now())
         except DomainError as exc:
             _fail(exc)
+        audit.record(uow, found.id or 0, audit.CLI, "sales.void", "sales", voided.id, {"reason": reason})
         uow.commit()
     console.print(f"voided {voided.reference}")

@@ -109,7 +109,7 @@ def resolve_command(
     org: str = typer.Option(..., help="The payment's organisation (slug)."),
 ) -> None:
     """Resolve a payment held for review (see docs/payments.md)."""
-    from core import orgs
+    from core import audit, orgs
     from core.errors import DomainError
     from core.payment_review import resolve
 
@@ -120,5 +120,7 @@ def resolve_command(
         except DomainError as exc:
             console.print(f"[red]error[/red]: {exc.field or ''} {exc.message}")
             raise typer.Exit(2) from None
+        details = {"action": action, "note": note}
+        audit.record(uow, found.id or 0, audit.CLI, "payments.resolve", "payments", payment.id, details)
         uow.commit()
     console.print(f"payment {payment.id}: {payment.state}, review cleared")

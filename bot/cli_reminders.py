@@ -150,7 +150,7 @@ def broadcast_command(
     members: str = typer.Option("", help="Comma-separated member ids (with --audience list)."),
 ) -> None:
     """Send an announcement (opted-out members skipped; at night it waits for the morning)."""
-    from core import broadcasts, orgs
+    from core import audit, broadcasts, orgs
     from core.errors import DomainError
 
     container = _container()
@@ -172,6 +172,8 @@ def broadcast_command(
             except DomainError as exc:
                 console.print(f"[red]error[/red]: {exc.field or ''} {exc.message}")
                 raise typer.Exit(2) from None
+            details = {"audience": audience, "recipients": made.recipients}
+            audit.record(uow, made.org_id, audit.CLI, "broadcasts.create", "broadcasts", made.id, details)
             uow.commit()
         container.services["delivery"].dispatch()
     finally:
