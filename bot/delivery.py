@@ -174,6 +174,7 @@ class Delivery:
                 outbound.retry_later(fresh, later, outcome.error or "transient error")
             else:
                 outbound.finish(fresh, outcome.state, channel=outcome.channel, error=outcome.error)
+                outbound.announce_failure(uow, fresh, self.clock.now())
             uow.session.add(fresh)
             uow.commit()
         return outcome, broadcast_id
@@ -301,7 +302,9 @@ class Delivery:
                 requeued = outbound.whatsapp_failed(uow, provider_message_id, error_code or "failed")
             else:
                 requeued = None
-                outbound.on_status(uow, provider_message_id, status, error_code)
+                changed = outbound.on_status(uow, provider_message_id, status, error_code)
+                if changed is not None:
+                    outbound.announce_failure(uow, changed[1], self.clock.now())
             uow.commit()
         if requeued is not None:
             self.queue.enqueue(jobs.deliver_batch, requeued[0], [requeued[1]])

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from core import quiet_hours
+from core import quiet_hours, webhooks
 from core.tables import BroadcastMessage, DeliveryState, Organisation, Reminder
 from core.uow import UnitOfWork
 
@@ -159,6 +159,23 @@ def finish(row: Row, state: DeliveryState, *, channel: str | None = None, error:
     if channel is not None:
         row.channel = channel
     row.error = error[:200] if error else None
+
+
+def announce_failure(uow: UnitOfWork, row: Row, now: datetime) -> None:
+    """A reminder that failed for good is a ``reminder.failed`` webhook (once per reminder)."""
+    if not isinstance(row, Reminder) or row.state not in (DeliveryState.FAILED, DeliveryState.DEAD):
+        return
+    data = {
+        "reminder_id": row.id,
+        "member_id": row.member_id,
+        "target_kind": str(row.target_kind),
+        "target_id": str(row.target_id),
+        "due_date": str(row.due_date),
+        "state": str(row.state),
+        "channel": row.channel,
+        "error": row.error,
+    }
+    webhooks.emit(uow, row.org_id, "reminder.failed", data, now, event_id=f"reminder.failed:{row.id}")
 
 
 def mark_sent(row: Row, channel: str, provider_message_id: str, now: datetime) -> None:

@@ -36,6 +36,7 @@ EVENTS = (
     "sale.created",
     "sale.voided",
     "collection.paid",
+    "reminder.failed",
 )
 """Event types a subscription can ask for (``*`` asks for all)."""
 

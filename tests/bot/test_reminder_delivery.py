@@ -304,3 +304,38 @@ def test_old_send_after_values_are_utc(container: Container, delivery: Delivery,
     with UnitOfWork(container.db) as uow:
         row = uow.session.exec(select(Reminder)).one()
     assert row.send_after.replace(tzinfo=None) == datetime(2026, 11, 27, 5, 0)
+
+
+def test_a_reminder_that_dies_is_announced_to_webhook_subscribers(
+    container: Container, delivery: Delivery, fakes: FakeSenders, clock: FixedClock
+) -> None:
+    import httpx
+
+    from core import webhooks
+    from core.tables import WebhookDelivery
+
+    posted: list[httpx.Request] = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        posted.append(request)
+        return httpx.Response(200)
+
+    container.services["webhooks.http"] = httpx.Client(transport=httpx.MockTransport(receiver))
+    setup_borrower(container.db)
+    with container.uow() as uow:
+        org_id = uow.session.exec(select(Member)).first().org_id  # type: ignore[union-attr]
+        webhooks.subscribe(uow, org_id, "https://erp.example/hooks", ["reminder.failed"])
+        uow.commit()
+    fakes.fail["sms"] = [transient()]
+    clock.at = local(DUE, 9)
+    jobs.plan_reminders()
+    for minutes in (2, 20):
+        clock.at = local(DUE, 9) + timedelta(minutes=minutes)
+        jobs.dispatch_reminders()
+    with container.uow() as uow:
+        row = uow.session.exec(select(Reminder)).one()
+        sent = uow.session.exec(select(WebhookDelivery)).all()
+    assert row.state == DeliveryState.DEAD
+    assert [delivery.event for delivery in sent] == ["reminder.failed"]
+    assert f'"reminder_id":{row.id}' in sent[0].payload
+    assert [request.url.host for request in posted] == ["erp.example"]
