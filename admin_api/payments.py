@@ -12,7 +12,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from admin_api.operations import Call, Raw, op
 from admin_api.pagination import paginate
 from admin_api.reports import CSV, to_csv
-from admin_api.schemas import Amount, Id, Input, Instant, Money, Page, PageQuery, Query, Str, Utc
+from admin_api.schemas import Amount, CreatedRange, Id, Input, Money, Page, PageQuery, Str, Utc
 from core import payment_review
 from core.clock import as_utc
 from core.errors import Conflict, NotFound
@@ -43,13 +43,11 @@ class PaymentOut(BaseModel):
     confirmed_at: Utc | None
 
 
-class PaymentFilters(Query):
+class PaymentFilters(CreatedRange):
     state: PaymentState | None = None
     purpose: PaymentPurpose | None = None
     member_id: Id | None = None
     needs_review: bool | None = None
-    created_from: Instant | None = Field(default=None, description="ISO 8601 with offset, inclusive.")
-    created_to: Instant | None = Field(default=None, description="ISO 8601 with offset, exclusive.")
 
 
 class PaymentQuery(PaymentFilters, PageQuery):
@@ -106,11 +104,7 @@ def _filtered(call: Call, q: PaymentFilters) -> SelectOfScalar[Payment]:
         query = query.where(Payment.member_id == q.member_id)
     if q.needs_review is not None:
         query = query.where(col(Payment.needs_review).is_(q.needs_review))
-    if q.created_from is not None:
-        query = query.where(col(Payment.created_at) >= q.created_from)
-    if q.created_to is not None:
-        query = query.where(col(Payment.created_at) < q.created_to)
-    return query
+    return q.within(query, col(Payment.created_at))
 
 
 @op(

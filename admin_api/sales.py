@@ -11,7 +11,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from admin_api.operations import Call, Raw, op
 from admin_api.pagination import paginate
 from admin_api.reports import CSV, to_csv
-from admin_api.schemas import Id, Input, Instant, Money, Page, PageQuery, Query, Str, Utc
+from admin_api.schemas import CreatedRange, Id, Input, Money, Page, PageQuery, Str, Utc
 from core import sales, webhooks
 from core.clock import as_utc
 from core.tables import PaymentMethod, Sale, SaleStatus
@@ -53,11 +53,9 @@ class SaleDetail(SaleOut):
     items: list[SaleItemOut]
 
 
-class SaleFilters(Query):
+class SaleFilters(CreatedRange):
     agent_id: Id | None = None
     status: SaleStatus | None = None
-    created_from: Instant | None = Field(default=None, description="ISO 8601 with offset, inclusive.")
-    created_to: Instant | None = Field(default=None, description="ISO 8601 with offset, exclusive.")
 
 
 class SaleQuery(SaleFilters, PageQuery):
@@ -107,11 +105,7 @@ def _sales(call: Call, q: SaleFilters) -> SelectOfScalar[Sale]:
         query = query.where(Sale.agent_id == q.agent_id)
     if q.status is not None:
         query = query.where(Sale.status == q.status)
-    if q.created_from is not None:
-        query = query.where(col(Sale.created_at) >= q.created_from)
-    if q.created_to is not None:
-        query = query.where(col(Sale.created_at) < q.created_to)
-    return query
+    return q.within(query, col(Sale.created_at))
 
 
 @op(

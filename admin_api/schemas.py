@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -50,6 +50,24 @@ class Query(BaseModel):
     """Query strings: unknown parameters are refused too (``?rol=agent`` must not list everyone)."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+Q = TypeVar("Q")
+
+
+class CreatedRange(Query):
+    """A ``created_from`` (inclusive) .. ``created_to`` (exclusive) window, shared by listings and exports."""
+
+    created_from: Instant | None = Field(default=None, description="ISO 8601 with offset, inclusive.")
+    created_to: Instant | None = Field(default=None, description="ISO 8601 with offset, exclusive.")
+
+    def within(self, query: Q, column: Any) -> Q:
+        """``query`` narrowed to rows whose ``column`` falls in the window."""
+        if self.created_from is not None:
+            query = query.where(column >= self.created_from)
+        if self.created_to is not None:
+            query = query.where(column < self.created_to)
+        return query
 
 
 class Money(BaseModel):
