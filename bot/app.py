@@ -45,6 +45,7 @@ def create_app(container: Container | None = None, settings: Settings | None = N
         _freeze_startup_objects()
         yield
         await sandbox_mount.close(app)
+        await container.store.aclose()  # the USSD path's Redis connection
         intake = container.services.get("intake")
         if intake is not None:
             await intake.aclose()  # the webhook path's Redis connection

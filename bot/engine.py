@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.sessions import SessionStore
+from bot.sessions import SessionStore, Slot
 from channels.base import Paginator
 from channels.ussd import newest_input
 from core import members, orgs
@@ -38,6 +38,7 @@ from flows.messages import (
     Prompt,
     Text,
 )
+from flows.pool import FlowPool, Lease
 from flows.registry import FLOWS, by_keyword
 from flows.resume import CONTINUE
 
@@ -61,6 +62,15 @@ class Turn:
     member_id: int | None = None
     secret_input: bool = False
     """The inbound text answered a ``Prompt(secret=True)`` (a PIN): never log or store it."""
+
+
+@dataclasses.dataclass(slots=True)
+class _Hop:
+    """What every step of one hop shares: the organisation, the flows' context, the machines taken."""
+
+    org: Organisation
+    ctx: FlowContext
+    lease: Lease
 
 
 @dataclasses.dataclass(slots=True)
@@ -91,6 +101,7 @@ class Engine:
         self.settings = settings or EngineSettings()
         self.wall = wall_clock
         self._orgs: dict[tuple[str, str], tuple[float, Organisation | None]] = {}
+        self._machines = FlowPool()
 
     # -- organisation ---------------------------------------------------------------------
 
@@ -108,19 +119,58 @@ class Engine:
     # -- the hop ----------------------------------------------------------------------------
 
     def handle(self, inbound: Inbound, paginator: Paginator) -> Turn:
+        """One hop, blocking: for jobs (WhatsApp, SMS) and threads."""
         org = self.resolve_org(inbound.channel, inbound.binding)
         if org is None or org.id is None:
-            _logger.warning("no organisation bound to %s %s", inbound.channel, inbound.binding)
-            return Turn([End(t("en", "common.service_error"))], ends=True)
-        key = f"{org.id}:{inbound.channel}:{inbound.phone_e164}"
-        with self.store.locked(key) as slot:
+            return self._unbound(inbound)
+        with self.store.locked(self._key(org, inbound)) as slot:
+            return self._hop(org, inbound, slot, paginator)
+
+    async def handle_async(self, inbound: Inbound, paginator: Paginator) -> Turn:
+        """One hop on the event loop (USSD): the session store's round trips are awaited, the rest
+        (the flow's step and its database reads) runs inline, as it is short and mostly CPU."""
+        org = self.resolve_org(inbound.channel, inbound.binding)
+        if org is None or org.id is None:
+            return self._unbound(inbound)
+        async with self.store.alocked(self._key(org, inbound)) as slot:
+            return self._hop(org, inbound, slot, paginator)
+
+    async def session_ended(self, binding: str, phone_e164: str, session_key: str, *, completed: bool) -> bool:
+        """The provider says USSD session ``session_key`` is over (not a hop).
+
+        A session that completed is closed: a redial starts afresh with nothing to resume. One that
+        was dropped stays as it is, so a redial within the resume window offers to continue it.
+        Returns whether the notice matched the phone's conversation.
+        """
+        org = self.resolve_org(ChannelName.USSD, binding)
+        if org is None or org.id is None:
+            return False
+        async with self.store.alocked(f"{org.id}:{ChannelName.USSD}:{phone_e164}") as slot:
+            if not slot.data or slot.data.get("provider_session") != session_key:
+                return False
+            if completed and not slot.data.get("ended"):
+                slot.save({**slot.data, "ended": True}, self.settings.ussd_ttl)
+            return True
+
+    @staticmethod
+    def _key(org: Organisation, inbound: Inbound) -> str:
+        return f"{org.id}:{inbound.channel}:{inbound.phone_e164}"
+
+    @staticmethod
+    def _unbound(inbound: Inbound) -> Turn:
+        _logger.warning("no organisation bound to %s %s", inbound.channel, inbound.binding)
+        return Turn([End(t("en", "common.service_error"))], ends=True)
+
+    def _hop(self, org: Organisation, inbound: Inbound, slot: Slot, paginator: Paginator) -> Turn:
+        """Load, step and save the conversation in ``slot`` (its lock is held)."""
+        with self._machines.lease() as lease:
             convo = Conversation.from_json(slot.data) if slot.data else None
-            convo, messages = self._run(org, inbound, convo, paginator)
-            ends = isinstance(messages[-1], End) if messages else False
-            convo.ended = ends
-            convo.updated_at = self.wall()
-            ttl = self.settings.ussd_ttl if inbound.channel == ChannelName.USSD else self.settings.chat_ttl
-            slot.save(convo.to_json(), ttl)
+            convo, messages = self._run(_Hop(org, self._context(org), lease), inbound, convo, paginator)
+        ends = isinstance(messages[-1], End) if messages else False
+        convo.ended = ends
+        convo.updated_at = self.wall()
+        ttl = self.settings.ussd_ttl if inbound.channel == ChannelName.USSD else self.settings.chat_ttl
+        slot.save(convo.to_json(), ttl)
         return Turn(
             messages,
             ends,
@@ -138,7 +188,7 @@ class Engine:
         )
 
     def _run(
-        self, org: Organisation, inbound: Inbound, convo: Conversation | None, paginator: Paginator
+        self, hop: _Hop, inbound: Inbound, convo: Conversation | None, paginator: Paginator
     ) -> tuple[Conversation, list[Message]]:
         text = inbound.text
         if inbound.channel == ChannelName.USSD and convo is not None and inbound.full_text is not None:
@@ -146,19 +196,19 @@ class Engine:
                 text = newest_input(convo.last_full_text, inbound.full_text)
         fresh = self._is_new_session(inbound, convo)
         if fresh:
-            started = self._start(org, inbound, convo)
+            started = self._start(hop, inbound, convo)
             if isinstance(started, list):
-                return self._blank(org, inbound), started
+                return self._blank(hop.org, inbound), started
             convo = started
-            return convo, self._reply(org, convo)
+            return convo, self._reply(hop, convo)
         assert convo is not None
         if inbound.full_text is not None:
             convo.last_full_text = inbound.full_text
         if inbound.unsupported:
             convo.notices.append(t(convo.lang, "common.unsupported"))
-            return convo, self._reply(org, convo)
-        flow = self._step(org, convo, inbound, text.strip(), paginator)
-        return convo, self._reply(org, convo, flow)
+            return convo, self._reply(hop, convo)
+        flow = self._step(hop, convo, inbound, text.strip(), paginator)
+        return convo, self._reply(hop, convo, flow)
 
     def _blank(self, org: Organisation, inbound: Inbound) -> Conversation:
         assert org.id is not None
@@ -174,9 +224,8 @@ class Engine:
             return convo.provider_session != inbound.session_key
         return convo.ended
 
-    def _start(
-        self, org: Organisation, inbound: Inbound, previous: Conversation | None
-    ) -> Conversation | list[Message]:
+    def _start(self, hop: _Hop, inbound: Inbound, previous: Conversation | None) -> Conversation | list[Message]:
+        org = hop.org
         assert org.id is not None
         with self.uow_factory() as uow:
             member = members.find_by_phone(uow, org.id, inbound.phone_e164)
@@ -196,7 +245,7 @@ class Engine:
         if previous is not None and self._resumable(inbound, previous):
             convo.suspended = {"flow": previous.flow, "state": previous.state, "data": previous.data}
             convo.authenticated_until = previous.authenticated_until
-            self._open(org, convo, "resume", {})
+            self._open(hop, convo, "resume", {})
             return convo
         if inbound.channel != ChannelName.USSD and previous is not None:
             # A chat conversation that merely ended keeps its PIN unlock for its short lifetime.
@@ -204,14 +253,14 @@ class Engine:
         shortcuts = self.services.get("shortcuts")
         shortcut = shortcuts.match(org, member, inbound) if shortcuts is not None else None
         if shortcut is not None:  # e.g. "1" / "Pay now" / a USSD dial after a reminder: the pay flow
-            self._open(org, convo, *shortcut)
+            self._open(hop, convo, *shortcut)
             return convo
         if inbound.channel != ChannelName.USSD and not inbound.choice_id:
-            keyword = self._keyword(org, convo, inbound.text)
+            keyword = self._keyword(hop, convo, inbound.text)
             if keyword is not None:
                 return convo
         start = "language" if member.language is None else "menu"
-        self._open(org, convo, start, {"then": "menu"} if start == "language" else {})
+        self._open(hop, convo, start, {"then": "menu"} if start == "language" else {})
         return convo
 
     def _resumable(self, inbound: Inbound, previous: Conversation) -> bool:
@@ -222,21 +271,20 @@ class Engine:
             and self.wall() - previous.updated_at <= self.settings.resume_window
         )
 
-    def _keyword(self, org: Organisation, convo: Conversation, text: str) -> str | None:
+    def _keyword(self, hop: _Hop, convo: Conversation, text: str) -> str | None:
         word, _, rest = text.strip().partition(" ")
         spec = by_keyword(word)
         if spec is None:
             return None
-        self._open(org, convo, spec.name, {"args": rest.strip()})
+        self._open(hop, convo, spec.name, {"args": rest.strip()})
         return spec.name
 
     # -- navigation and dispatch ------------------------------------------------------------
 
-    def _flow(self, org: Organisation, convo: Conversation) -> Flow:
-        spec = FLOWS[convo.flow or "menu"]
-        return spec.cls(convo, self._context(org))
+    def _flow(self, hop: _Hop, convo: Conversation) -> Flow:
+        return hop.lease.take(FLOWS[convo.flow or "menu"].cls, convo, hop.ctx)
 
-    def _open(self, org: Organisation, convo: Conversation, name: str, data: dict[str, Any]) -> Flow | None:
+    def _open(self, hop: _Hop, convo: Conversation, name: str, data: dict[str, Any]) -> Flow | None:
         """Switch to flow ``name`` at its start, asking for the PIN first when it needs one.
 
         Returns the flow it built (entering its initial state runs its actions), for reuse.
@@ -262,7 +310,7 @@ class Engine:
             convo.flow, convo.data, convo.page, convo.goto = name, dict(data), 0, None
             start = getattr(spec.cls, "start_state", None)
             convo.state = start() if callable(start) else None
-            flow = spec.cls(convo, self._context(org))  # entering the initial state runs its actions
+            flow = hop.lease.take(spec.cls, convo, hop.ctx)  # entering the initial state runs its actions
             if convo.goto is None:
                 return flow
             name, data = convo.goto, dict(convo.data)
@@ -273,12 +321,12 @@ class Engine:
     def _unlocked(self, convo: Conversation) -> bool:
         return convo.authenticated_until > self.wall()
 
-    def _step(self, org: Organisation, convo: Conversation, inbound: Inbound, text: str, paginator: Paginator) -> None:
+    def _step(self, hop: _Hop, convo: Conversation, inbound: Inbound, text: str, paginator: Paginator) -> None:
         if text == NAVIGATION_HOME:
             convo.history.clear()
-            self._open(org, convo, "menu", {})
+            self._open(hop, convo, "menu", {})
             return
-        flow = self._flow(org, convo)
+        flow = self._flow(hop, convo)
         screen = flow.screen()
         if isinstance(screen, Menu) and (text == NAVIGATION_MORE or inbound.choice_id in MORE_IDS):
             if convo.page + 1 < paginator.page_count(screen, convo.lang, bool(convo.history)):
@@ -290,7 +338,7 @@ class Engine:
             anywhere = by_keyword(text)
             if anywhere is not None and anywhere.anywhere:  # STOP, START, HELP, whatever the flow
                 convo.history.clear()
-                return self._open(org, convo, anywhere.name, {})
+                return self._open(hop, convo, anywhere.name, {})
         # On a prompt "0" is an answer (a quantity, an amount); prompts offer no Back option.
         if (text == NAVIGATION_BACK and not isinstance(screen, Prompt)) or inbound.choice_id in BACK_IDS:
             if convo.page > 0:
@@ -299,14 +347,14 @@ class Engine:
                 convo.flow, convo.state = convo.history.pop()
             return
         if not inbound.choice_id and convo.channel != ChannelName.USSD and convo.flow == "menu":
-            if self._keyword(org, convo, text):
+            if self._keyword(hop, convo, text):
                 return
         before = (convo.flow or "menu", convo.state or "")
         if isinstance(screen, Menu):
             option = choose(screen, inbound.choice_id, text)
             if option is None:
                 # On chat channels a keyword ("BAL", "PAY 500") is welcome on any menu, not only the main one.
-                if not inbound.choice_id and convo.channel != ChannelName.USSD and self._keyword(org, convo, text):
+                if not inbound.choice_id and convo.channel != ChannelName.USSD and self._keyword(hop, convo, text):
                     return None
                 convo.notices.append(t(convo.lang, "common.invalid_choice"))
                 return flow
@@ -319,11 +367,11 @@ class Engine:
             convo.secret_input = screen.secret
             flow.send(screen.expects, text=text)
         else:
-            return self._open(org, convo, "menu", {})
+            return self._open(hop, convo, "menu", {})
         if convo.goto is not None:
             target, data = convo.goto, dict(convo.data)
             convo.goto = None
-            flow = self._open(org, convo, target, data)  # type: ignore[assignment]
+            flow = self._open(hop, convo, target, data)  # type: ignore[assignment]
         after = (convo.flow or "menu", convo.state or "")
         if after != before and before[0] not in ("pin", "resume", "language"):
             convo.history.append(list(before))
@@ -332,9 +380,9 @@ class Engine:
             convo.page = 0
         return flow
 
-    def _reply(self, org: Organisation, convo: Conversation, flow: Flow | None = None) -> list[Message]:
-        if flow is None or flow.model is not convo or type(flow) is not FLOWS[convo.flow or "menu"].cls:
-            flow = self._flow(org, convo)
+    def _reply(self, hop: _Hop, convo: Conversation, flow: Flow | None = None) -> list[Message]:
+        if flow is None or flow.convo is not convo or type(flow) is not FLOWS[convo.flow or "menu"].cls:
+            flow = self._flow(hop, convo)
         screen = flow.screen()
         notes: list[Message] = [Text(note) for note in convo.notices]
         convo.notices.clear()

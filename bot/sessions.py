@@ -2,20 +2,27 @@
 
 Both backends offer the same three things: a per-key lock around load-and-save, a TTL on
 saved conversations, and an atomic "first time we see this provider message id" check.
-A hop costs two Redis round trips: lock+load in one pipeline, save+unlock in another.
+A hop costs two Redis round trips, each one script: lock+load, then save+unlock.
+The lock comes in two forms with the same behaviour: ``locked`` (blocking, for jobs and threads)
+and ``alocked`` (for the event loop: USSD hops are answered on it, and a Redis round trip lets
+the loop serve other requests meanwhile).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import secrets
 import threading
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Protocol
 
 import redis
+from redis.exceptions import NoScriptError
+
+from bot.aredis import LoopClient
 
 LOCK_TTL_MS = 10_000
 LOCK_WAIT_S = 5.0
@@ -38,6 +45,10 @@ class SessionStore(Protocol):
         """Context manager yielding a :class:`Slot` while holding the key's lock."""
         ...
 
+    def alocked(self, key: str) -> Any:
+        """The same as an async context manager, for code on the event loop."""
+        ...
+
     def first_time(self, namespace: str, ident: str, ttl: int = 86_400) -> bool:
         """True exactly once per ``(namespace, ident)`` within ``ttl``, across processes."""
         ...
@@ -45,6 +56,10 @@ class SessionStore(Protocol):
     def get(self, key: str) -> dict[str, Any] | None: ...
 
     def ping(self) -> bool: ...
+
+    async def aclose(self) -> None:
+        """Close what ``alocked`` opened on the running loop."""
+        ...
 
 
 class _MemorySlot:
@@ -88,6 +103,13 @@ class MemoryStore:
         finally:
             lock.release()
 
+    @asynccontextmanager
+    async def alocked(self, key: str) -> AsyncIterator[_MemorySlot]:
+        # Nothing awaits while the lock is held, so hops on the loop never wait for each other;
+        # only a job thread in the middle of the same conversation could hold it, for one hop.
+        with self.locked(key) as slot:
+            yield slot
+
     def first_time(self, namespace: str, ident: str, ttl: int = 86_400) -> bool:
         now = time.monotonic()
         name = f"{namespace}:{ident}"
@@ -102,6 +124,18 @@ class MemoryStore:
     def ping(self) -> bool:
         return True
 
+    async def aclose(self) -> None:
+        return None
+
+
+_LOCK_AND_LOAD = """
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {1, redis.call('get', KEYS[2])}
+end
+return {0}
+"""
+"""Take the lock and read the conversation in one command: ``{1, json}``, ``{1}`` (no
+conversation yet) or ``{0}`` (another hop holds the lock)."""
 
 _RELEASE_AND_SAVE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then redis.call('del', KEYS[1]) end
@@ -129,9 +163,11 @@ class _RedisSlot:
 class RedisStore:
     """Conversations as JSON strings with a TTL; locks are ``SET NX PX`` with a token."""
 
-    def __init__(self, client: redis.Redis, prefix: str = "jumbe") -> None:
+    def __init__(self, client: redis.Redis, prefix: str = "jumbe", *, url: str | None = None) -> None:
         self.redis = client
         self.prefix = prefix
+        self.aio = LoopClient(client, url)
+        self._lock = client.register_script(_LOCK_AND_LOAD)
         self._release = client.register_script(_RELEASE_AND_SAVE)
 
     def _k(self, key: str) -> str:
@@ -143,30 +179,60 @@ class RedisStore:
 
     @contextmanager
     def locked(self, key: str) -> Iterator[_RedisSlot]:
-        token = uuid.uuid4().hex
-        lock_key = f"{self.prefix}:lock:{key}"
+        token, keys = secrets.token_hex(8), (f"{self.prefix}:lock:{key}", self._k(key))
         deadline = time.monotonic() + LOCK_WAIT_S
         delay = 0.005
-        while True:
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.set(lock_key, token, nx=True, px=LOCK_TTL_MS)
-            pipe.get(self._k(key))
-            got, raw = pipe.execute()
-            if got:
-                break
+        while not (got := self._lock(keys=keys, args=[token, LOCK_TTL_MS]))[0]:
             if time.monotonic() > deadline:
                 raise SessionBusy(key)
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
-        slot = _RedisSlot(self, key, json.loads(raw) if raw else None)
+        slot = _RedisSlot(self, key, _loaded(got))
         try:
             yield slot
         finally:
-            value, ttl, delete = slot.pending or ("", 0, False)
-            self._release(keys=[lock_key, self._k(key)], args=[token, value, max(ttl, 1), "1" if delete else "0"])
+            self._release(keys=keys, args=self._release_args(token, slot))
+
+    @asynccontextmanager
+    async def alocked(self, key: str) -> AsyncIterator[_RedisSlot]:
+        client = self.aio.get()
+        token, keys = secrets.token_hex(8), (f"{self.prefix}:lock:{key}", self._k(key))
+        deadline = time.monotonic() + LOCK_WAIT_S
+        delay = 0.005
+        while not (got := await _evalsha(client, self._lock, keys, (token, LOCK_TTL_MS)))[0]:
+            if time.monotonic() > deadline:
+                raise SessionBusy(key)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+        slot = _RedisSlot(self, key, _loaded(got))
+        try:
+            yield slot
+        finally:
+            await _evalsha(client, self._release, keys, self._release_args(token, slot))
+
+    @staticmethod
+    def _release_args(token: str, slot: _RedisSlot) -> list[str | int]:
+        value, ttl, delete = slot.pending or ("", 0, False)
+        return [token, value, max(ttl, 1), "1" if delete else "0"]
 
     def first_time(self, namespace: str, ident: str, ttl: int = 86_400) -> bool:
         return bool(self.redis.set(f"{self.prefix}:seen:{namespace}:{ident}", 1, nx=True, ex=ttl))
 
     def ping(self) -> bool:
         return bool(self.redis.ping())
+
+    async def aclose(self) -> None:
+        await self.aio.aclose()
+
+
+def _loaded(locked: list[Any]) -> dict[str, Any] | None:
+    return json.loads(locked[1]) if len(locked) > 1 and locked[1] else None
+
+
+async def _evalsha(client: Any, script: Any, keys: Sequence[str], args: Sequence[str | int]) -> Any:
+    """Run a registered script on the asyncio client by its SHA, loading it if Redis lost it."""
+    try:
+        return await client.evalsha(script.sha, len(keys), *keys, *args)
+    except NoScriptError:  # Redis restarted or its scripts were flushed
+        await client.script_load(script.script)
+        return await client.evalsha(script.sha, len(keys), *keys, *args)

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     """Requests with larger bodies are refused with 413 before they are read."""
     queue_name: str = "jumbe"
     """The RQ queue that web processes fill and ``jumbe worker`` drains."""
+    hop_threads: int = Field(default=0, ge=0, le=64)
+    """0: USSD hops run on the event loop (fastest while the database answers in about a
+    millisecond: SQLite, PostgreSQL nearby). N: in N threads, so slow database round trips overlap."""
 
     # WhatsApp Cloud API
     whatsapp_graph_url: str = ""

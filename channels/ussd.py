@@ -51,6 +51,41 @@ def parse_hop(form: Mapping[str, str]) -> Inbound:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SessionEnd:
+    """Africa's Talking's end-of-session notification: the session is over, however it ended."""
+
+    session_key: str
+    binding: str
+    phone_e164: str
+    status: str
+    """``Success`` (the app answered ``END``), ``Incomplete`` (dropped or timed out) or ``Failed``."""
+
+    @property
+    def completed(self) -> bool:
+        return self.status == "Success"
+
+
+def parse_session_end(form: Mapping[str, str]) -> SessionEnd:
+    """Read the notification sent to the events URL.
+
+    Raises:
+        Invalid: when the form lacks a session id, a valid phone number or the status.
+    """
+    session_id = (form.get("sessionId") or "").strip()
+    if not session_id:
+        raise Invalid("sessionId is required", field="sessionId")
+    status = (form.get("status") or "").strip()
+    if not status:
+        raise Invalid("status is required", field="status")
+    return SessionEnd(
+        session_key=session_id,
+        binding=(form.get("serviceCode") or "").strip(),
+        phone_e164=phones.from_provider(form.get("phoneNumber") or ""),
+        status=status,
+    )
+
+
 def newest_input(previous: str, full: str) -> str:
     """The part of cumulative ``full`` that is new since ``previous`` (both as AT sends them)."""
     if previous and full.startswith(previous + "*"):

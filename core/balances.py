@@ -70,18 +70,14 @@ def _sql(statement: str, dialect: str) -> str:
 
 
 def of_member(uow: UnitOfWork, org_id: int, member_id: int, today: date) -> Balances:
-    connection = uow.session.connection()
-    dialect = connection.dialect.name
-    cursor = connection.connection.cursor()
-    try:
+    dialect = uow.dialect
+    with uow.cursor() as cursor:
 
         def rows(statement: str, params: dict[str, Any]) -> list[Any]:
             cursor.execute(_sql(statement, dialect), params)
             return list(cursor.fetchall())
 
         return _of_member(rows, org_id, member_id, today)
-    finally:
-        cursor.close()
 
 
 def _of_member(rows: Callable[[str, dict[str, Any]], list[Any]], org_id: int, member_id: int, today: date) -> Balances:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -38,24 +39,59 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 
 class UnitOfWork:
-    """``with uow: ...; uow.commit()``; leaving the block without commit rolls back."""
+    """``with uow: ...; uow.commit()``; leaving the block without commit rolls back.
+
+    The ORM session is opened on first use, so a block that only reads through :meth:`cursor`
+    never builds one.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._session: Session | None = None
+        self._open = False
 
     @property
     def session(self) -> Session:
-        if self._session is None:
+        if not self._open:
             raise RuntimeError("UnitOfWork used outside its with-block")
+        if self._session is None:
+            self._session = Session(self.engine, expire_on_commit=False)
         return self._session
+
+    @contextmanager
+    def cursor(self) -> Iterator[Any]:
+        """A DB-API cursor, for hot read paths that skip SQLAlchemy's execution layer.
+
+        On the session's connection (its transaction) once the session is in use; otherwise on
+        a connection borrowed from the pool for the cursor's lifetime, and rolled back when
+        returned, so only reads belong here.
+        """
+        if self._session is not None:
+            raw = self._session.connection().connection
+            cursor = raw.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+            return
+        if not self._open:
+            raise RuntimeError("UnitOfWork used outside its with-block")
+        borrowed = self.engine.raw_connection()
+        try:
+            cursor = borrowed.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+        finally:
+            borrowed.close()
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     def __enter__(self) -> UnitOfWork:
-        self._session = Session(self.engine, expire_on_commit=False)
+        self._open = True
         return self
 
     def __exit__(
@@ -66,8 +102,10 @@ class UnitOfWork:
     ) -> None:
         # close() rolls back whatever was not committed, and, unlike rollback(), leaves loaded
         # objects readable after the block (they are used as read-only snapshots).
-        self.session.close()
-        self._session = None
+        self._open = False
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     def commit(self) -> None:
         self.session.commit()

@@ -45,11 +45,15 @@ class Conversation:
     """This hop's input answered a secret prompt (a PIN); channels must not keep it."""
 
     def to_json(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _TRANSIENT}
+        out = {name: getattr(self, name) for name in _SAVED}
         out["data"] = {k: v for k, v in self.data.items() if k not in SECRET_KEYS}
         return out
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Conversation:
-        names = {f.name for f in dataclasses.fields(cls)} - _TRANSIENT
-        return cls(**{k: v for k, v in raw.items() if k in names})
+        return cls(**{k: v for k, v in raw.items() if k in _SAVED_NAMES})
+
+
+_SAVED = tuple(f.name for f in dataclasses.fields(Conversation) if f.name not in _TRANSIENT)
+"""The fields saved between hops, in declaration order."""
+_SAVED_NAMES = frozenset(_SAVED)

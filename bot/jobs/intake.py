@@ -20,7 +20,6 @@ Without Redis (embedded mode, and tests), :class:`QueueIntake` asks the session 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import uuid
@@ -28,9 +27,9 @@ import zlib
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import NoScriptError
 
+from bot.aredis import LoopClient
 from bot.jobs.queue import Job, JobQueue, Retry
 from bot.sessions import SessionStore
 
@@ -42,7 +41,6 @@ JOB_TIMEOUT = 300
 FAILURE_TTL = 7 * 86_400
 RETRY = Retry(max=3, intervals=(10, 60, 300))
 """A job that fails (database down...) runs again; messages it already recorded are skipped then."""
-SOCKET_TIMEOUT = 5
 _PER_JOB = ("data", "created_at", "enqueued_at")
 
 _ACCEPT = """
@@ -114,15 +112,13 @@ class RedisIntake:
         from rq.job import Job as RqJob
 
         self.sync = redis_client
-        self.url = url
+        self.aio = LoopClient(redis_client, url)
         self.queue_name = queue_name
         self.queue_key = Queue.redis_queue_namespace_prefix + queue_name
         self.queues_key = Queue.redis_queues_keys
         self.job_prefix = RqJob.redis_job_namespace_prefix
         self.prefix = prefix
         self._templates: dict[Job, JobTemplate] = {}
-        self._async: AsyncRedis | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     def key(self, namespace: str, ident: str) -> str:
         return f"{self.prefix}:inbound:{namespace}:{ident}"
@@ -133,7 +129,7 @@ class RedisIntake:
         data, stamp = template.per_job((*args, job_id, None))
         keys = [self.queue_key, self.job_prefix + job_id, self.queues_key, *(self.key(namespace, i) for i in ids)]
         args = (job_id, DEDUPE_TTL, int(always), data, stamp)
-        client = self._client()
+        client = self.aio.get()
         try:
             new = await client.evalsha(template.sha, len(keys), *keys, *args)  # type: ignore[misc]
         except NoScriptError:
@@ -153,21 +149,8 @@ class RedisIntake:
         values = self.sync.mget([self.key(namespace, i) for i in ids])
         return {i for i, value in zip(ids, values, strict=True) if value is not None and value.decode() == job_id}
 
-    def _client(self) -> AsyncRedis:
-        loop = asyncio.get_running_loop()
-        if self._async is None or self._loop is not loop:
-            # An asyncio connection belongs to the loop that made it (a test client may start another).
-            self._async = AsyncRedis.from_url(
-                self.url or _url_of(self.sync), socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
-            )
-            self._loop = loop
-        return self._async
-
     async def aclose(self) -> None:
-        if self._async is not None and self._loop is asyncio.get_running_loop():
-            await self._async.aclose()  # type: ignore[attr-defined]
-        self._async = None
-        self._loop = None
+        await self.aio.aclose()
 
 
 class JobTemplate:
@@ -213,15 +196,6 @@ class JobTemplate:
         from rq.utils import now, utcformat
 
         return zlib.compress(self._dumps((self.func_name, None, args, {}))), utcformat(now())
-
-
-def _url_of(client: Any) -> str:
-    """The URL of a redis-py client's server (for tests that hand over a client, not a URL)."""
-    given = client.connection_pool.connection_kwargs
-    auth = ""
-    if given.get("password"):
-        auth = f"{given.get('username') or ''}:{given['password']}@"
-    return f"redis://{auth}{given.get('host', '127.0.0.1')}:{given.get('port', 6379)}/{given.get('db', 0)}"
 
 
 def _as_redis_text(value: object) -> str:

@@ -11,28 +11,18 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.bootstrap import Container
+from bot.engine import Turn
 from bot.labels import nav_labels
 from bot.sessions import SessionBusy
 from channels import ussd
 from core.errors import Invalid
 from core.phones import mask
 from flows.i18n import t
+from flows.messages import Inbound
 
 _logger = logging.getLogger(__name__)
 renderer = ussd.UssdRenderer(nav_labels)
-
-HOP_THREADS = 4
-"""Hops run in a small thread pool of their own. A hop is mostly CPU (the state machine, the
-ledger read); dozens of threads would only fight over the GIL (measured: 40 threads, 4.6% of bare
-Starlette; see bench/README.md), while a few still overlap the database and Redis round trips."""
 _limiter: anyio.CapacityLimiter | None = None
-
-
-def _hop_limiter() -> anyio.CapacityLimiter:
-    global _limiter
-    if _limiter is None:  # created inside the running event loop
-        _limiter = anyio.CapacityLimiter(HOP_THREADS)
-    return _limiter
 
 
 def _screen(body: str) -> PlainTextResponse:
@@ -48,7 +38,7 @@ async def hop(request: Request) -> Response:
         _logger.info("USSD hop refused: %s", exc.message)
         return _screen("END " + t("en", "common.service_error"))
     try:
-        turn = await anyio.to_thread.run_sync(container.engine.handle, inbound, renderer, limiter=_hop_limiter())
+        turn = await _handle(container, inbound)
     except SessionBusy:
         return _screen("END " + t("en", "common.try_again"))
     except Exception:
@@ -58,14 +48,48 @@ async def hop(request: Request) -> Response:
     return _screen(screen.body)
 
 
+async def _handle(container: Container, inbound: Inbound) -> Turn:
+    """On the event loop, or in the hop threads when ``JUMBE_HOP_THREADS`` asks for them.
+
+    A hop is mostly CPU (the state machine, rendering) plus a few short database reads: inline it
+    costs no thread hand-off, and awaiting Redis lets the loop serve other hops meanwhile
+    (measured in bench/README.md). Threads pay off only when database round trips are long.
+    """
+    threads = container.settings.hop_threads
+    if not threads:
+        return await container.engine.handle_async(inbound, renderer)
+    global _limiter
+    if _limiter is None or _limiter.total_tokens != threads:  # made inside the running loop
+        _limiter = anyio.CapacityLimiter(threads)
+    return await anyio.to_thread.run_sync(container.engine.handle, inbound, renderer, limiter=_limiter)
+
+
 async def session_event(request: Request) -> Response:
-    """AT's end-of-session notification: not a hop; marks the conversation as dropped or done."""
-    form = await request.form()
+    """AT's end-of-session notification: not a hop. Closes a completed session (nothing to resume);
+    a dropped one stays resumable. Always 200, so AT does not retry; problems are logged."""
+    container: Container = request.app.state.container
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        end = ussd.parse_session_end(form)
+    except Invalid as exc:
+        _logger.warning("USSD end-of-session notice ignored: %s", exc.message)
+        return PlainTextResponse("OK")
+    try:
+        matched = await container.engine.session_ended(
+            end.binding, end.phone_e164, end.session_key, completed=end.completed
+        )
+    except SessionBusy:
+        matched = False  # a hop of this session is still running; its own END (if any) closes it
+    except Exception:
+        _logger.exception("USSD end-of-session notice for %s failed", mask(end.phone_e164))
+        return PlainTextResponse("OK")
     _logger.info(
-        "USSD session %s ended: status=%s cost=%s",
-        form.get("sessionId"),
-        form.get("status"),
+        "USSD session %s ended: status=%s hops=%s cost=%s%s",
+        end.session_key,
+        end.status,
+        form.get("hopsCount"),
         form.get("cost"),
+        "" if matched else " (no matching conversation)",
     )
     return PlainTextResponse("OK")
 

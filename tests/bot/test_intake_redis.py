@@ -70,7 +70,7 @@ def _count_commands(container: Container, monkeypatch: pytest.MonkeyPatch) -> li
     intake = container.services["intake"]
     assert isinstance(intake, RedisIntake)
     seen: list[str] = []
-    client = intake._async
+    client = intake.aio.current
     assert client is not None
     original = client.execute_command
 
@@ -165,8 +165,7 @@ def test_sms_and_reports_go_through_the_same_intake(
 def test_redis_down_answers_503_so_meta_retries(rq_container: Container, app_client: TestClient) -> None:
     intake = rq_container.services["intake"]
     assert isinstance(intake, RedisIntake)
-    intake.url = "redis://127.0.0.1:1/0"
-    intake._async = None
+    intake.aio.reset("redis://127.0.0.1:1/0")
     response = post_whatsapp(app_client, wa_webhook(wa_message("Hi", msg_id="wamid.down")))
     assert response.status_code == 503
 

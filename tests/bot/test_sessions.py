@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any
@@ -98,3 +99,78 @@ def test_redis_lock_does_not_release_someone_elses(redis_store: RedisStore) -> N
         redis_store.redis.set(f"{redis_store.prefix}:lock:x", "someone-else")
         slot.save({"v": 1}, ttl=60)
     assert redis_store.redis.get(f"{redis_store.prefix}:lock:x") == b"someone-else"
+
+
+# -- alocked: the same lock on the event loop ------------------------------------------------
+
+
+def test_alocked_round_trip_shares_keys_with_locked(store: Any) -> None:
+    async def hop() -> None:
+        async with store.alocked("a1") as slot:
+            assert slot.data == {"from": "sync"}
+            slot.save({"from": "async"}, ttl=60)
+
+    with store.locked("a1") as slot:
+        slot.save({"from": "sync"}, ttl=60)
+    asyncio.run(hop())
+    with store.locked("a1") as slot:
+        assert slot.data == {"from": "async"}
+
+
+def test_alocked_hops_on_one_loop_lose_no_update(store: Any) -> None:
+    """50 concurrent tasks each read, bump and save one counter; none overwrites another."""
+
+    async def bump() -> None:
+        async with store.alocked("acounter") as slot:
+            value = (slot.data or {"n": 0})["n"]
+            slot.save({"n": value + 1}, ttl=60)
+
+    async def main() -> None:
+        await asyncio.gather(*(bump() for _ in range(50)))
+        await store.aclose()
+
+    asyncio.run(main())
+    assert store.get("acounter") == {"n": 50}
+
+
+def test_alocked_gives_up_on_a_lock_held_elsewhere(store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.sessions
+
+    monkeypatch.setattr(bot.sessions, "LOCK_WAIT_S", 0.2)
+
+    async def hop() -> None:
+        async with store.alocked("abusy"):
+            pass
+
+    with store.locked("abusy"), pytest.raises(SessionBusy):
+        asyncio.run(hop())
+
+
+def test_alocked_releases_the_lock_when_the_hop_fails(store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.sessions
+
+    monkeypatch.setattr(bot.sessions, "LOCK_WAIT_S", 0.2)
+
+    async def failing() -> None:
+        async with store.alocked("afail") as slot:
+            assert slot.data == {"kept": True}
+            raise RuntimeError("flow blew up before saving")
+
+    with store.locked("afail") as slot:
+        slot.save({"kept": True}, ttl=60)
+    with pytest.raises(RuntimeError):
+        asyncio.run(failing())
+    with store.locked("afail") as slot:  # not left locked (SessionBusy otherwise), nothing changed
+        assert slot.data == {"kept": True}
+
+
+@pytest.mark.redis
+def test_alocked_reloads_scripts_redis_forgot(redis_store: RedisStore) -> None:
+    async def hop(value: int) -> None:
+        async with redis_store.alocked("flushed") as slot:
+            slot.save({"v": value}, ttl=60)
+
+    asyncio.run(hop(1))
+    redis_store.redis.script_flush()
+    asyncio.run(hop(2))
+    assert redis_store.get("flushed") == {"v": 2}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from starlette.testclient import TestClient
+
+from bot.bootstrap import Container
+from core.tables import Organisation
 from tests.conftest import UssdPhone
 
 
@@ -73,3 +77,92 @@ def test_redial_offers_to_resume_a_dropped_session(phone: UssdPhone) -> None:
     again = phone.dial()
     assert "unfinished session" in again
     assert "Last transactions" in phone.send("1")
+
+
+def test_hops_in_threads_walk_the_same_session(container: Container, demo_org: Organisation) -> None:
+    """``JUMBE_HOP_THREADS=2``: hops leave the event loop for threads and behave the same."""
+    from bot.app import create_app
+
+    container.settings.hop_threads = 2
+    with TestClient(create_app(container)) as client:
+        phone = UssdPhone(client)
+        phone.dial()
+        phone.send("1")
+        assert "1. Balances" in phone.send("1234")
+        assert "Savings: KES 12,500" in phone.send("1")
+        assert "1. Balances" in phone.send("00")
+
+
+def test_two_members_interleaved_see_only_their_own_screens(client: TestClient) -> None:
+    """Flow machines are reused across hops: one member's hop must never show another's figures."""
+    amina, chebet = UssdPhone(client), UssdPhone(client, phone="+254700000003")
+    for phone in (amina, chebet):
+        phone.dial()
+        phone.send("1")
+    assert "Attempts left: 2" in chebet.send("0000")
+    assert "1. Balances" in amina.send("1234")
+    assert "Enter your 4-digit PIN" in chebet.send("1")  # still locked out of the menu, not unlocked by Amina
+    assert "1. Balances" in chebet.send("1234")
+    for _ in range(3):
+        assert "Savings: KES 12,500" in amina.send("1")
+        assert "Savings: KES 3,000" in chebet.send("1")
+        assert "1. Balances" in amina.send("0")
+        assert "1. Balances" in chebet.send("0")
+
+
+def _session_end(phone: UssdPhone, status: str, session: str | None = None) -> None:
+    response = phone.client.post(
+        "/channels/africastalking/ussd/events",
+        data={
+            "sessionId": session or phone.session,
+            "serviceCode": phone.code,
+            "phoneNumber": phone.phone,
+            "networkCode": "63902",
+            "status": status,
+            "cost": "KES 0.0000",
+            "durationInMillis": "14000",
+            "hopsCount": str(len(phone.inputs) + 1),
+            "input": "*".join(phone.inputs),
+            "lastAppResponse": "CON ...",
+            "errorMessage": "",
+            "date": "2026-11-22 10:00:00.000",
+        },
+    )
+    assert response.status_code == 200
+    assert response.text == "OK"
+
+
+def _mid_statement(phone: UssdPhone) -> None:
+    phone.dial()
+    phone.send("1")
+    phone.send("1234")
+    phone.send("1")
+    assert "Last transactions" in phone.send("1")
+
+
+def test_a_dropped_session_stays_resumable_after_the_end_notice(phone: UssdPhone) -> None:
+    _mid_statement(phone)
+    _session_end(phone, "Incomplete")
+    assert "unfinished session" in phone.dial()
+
+
+def test_a_completed_session_is_closed_by_the_end_notice(phone: UssdPhone) -> None:
+    _mid_statement(phone)
+    _session_end(phone, "Success")
+    again = phone.dial()
+    assert "unfinished session" not in again
+    assert "1. Balances" in again or "Enter your 4-digit PIN" in again
+
+
+def test_an_end_notice_for_an_older_session_leaves_the_current_one(phone: UssdPhone) -> None:
+    _mid_statement(phone)
+    _session_end(phone, "Success", session="ATUid_long_gone")
+    assert "unfinished session" in phone.dial()
+
+
+def test_malformed_end_notices_get_200_and_change_nothing(phone: UssdPhone) -> None:
+    _mid_statement(phone)
+    for form in ({}, {"sessionId": phone.session}, {"sessionId": phone.session, "phoneNumber": "junk", "status": "x"}):
+        response = phone.client.post("/channels/africastalking/ussd/events", data=form)
+        assert response.status_code == 200
+    assert "unfinished session" in phone.dial()

@@ -97,7 +97,7 @@ function submit(event) {
 
 function cancel() {
   if (session.id !== null) {
-    ended("Aborted");
+    ended("Incomplete"); // what AT reports when the user cancels
     show("Session cancelled.", 0);
   } else {
     $("ussd-input").value = "";

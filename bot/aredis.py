@@ -1,0 +1,61 @@
+"""An asyncio Redis client for the request path, beside the synchronous one jobs and the CLI use.
+
+An asyncio connection belongs to the event loop that opened it, and a process may run more than
+one loop (a test client starts its own), so :class:`LoopClient` opens one per loop, lazily, at the
+address of the synchronous client (or the URL it is given). The hiredis parser is used when
+installed, as with the synchronous client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from redis.asyncio import Redis as AsyncRedis
+
+SOCKET_TIMEOUT = 5
+"""Seconds to connect or to wait for an answer before the request fails."""
+
+
+class LoopClient:
+    def __init__(self, sync_client: Any, url: str | None = None) -> None:
+        self.sync = sync_client
+        self.url = url
+        self._client: AsyncRedis | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def get(self) -> AsyncRedis:
+        """The client for the running loop."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            self._client = AsyncRedis.from_url(
+                self.url or url_of(self.sync), socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
+            )
+            self._loop = loop
+        return self._client
+
+    @property
+    def current(self) -> AsyncRedis | None:
+        """The client made last, if any (tests look at its commands)."""
+        return self._client
+
+    def reset(self, url: str | None = None) -> None:
+        """Forget the client (without closing it); the next :meth:`get` connects to ``url``."""
+        if url is not None:
+            self.url = url
+        self._client = None
+        self._loop = None
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._loop is asyncio.get_running_loop():
+            await self._client.aclose()  # type: ignore[attr-defined]
+        self.reset()
+
+
+def url_of(client: Any) -> str:
+    """The URL of a redis-py client's server (for tests that hand over a client, not a URL)."""
+    given = client.connection_pool.connection_kwargs
+    auth = ""
+    if given.get("password"):
+        auth = f"{given.get('username') or ''}:{given['password']}@"
+    return f"redis://{auth}{given.get('host', '127.0.0.1')}:{given.get('port', 6379)}/{given.get('db', 0)}"
