@@ -4,6 +4,10 @@ An asyncio connection belongs to the event loop that opened it, and a process ma
 one loop (a test client starts its own), so :class:`LoopClient` opens one per loop, lazily, at the
 address of the synchronous client (or the URL it is given). The hiredis parser is used when
 installed, as with the synchronous client.
+
+Its pool is redis-py's blocking one: a burst of more concurrent requests than it has connections
+waits (up to ``SOCKET_TIMEOUT``) for one to come free, where the default pool would fail the
+101st at once with "Too many connections".
 """
 
 from __future__ import annotations
@@ -11,10 +15,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from redis.asyncio import BlockingConnectionPool
 from redis.asyncio import Redis as AsyncRedis
 
 SOCKET_TIMEOUT = 5
-"""Seconds to connect or to wait for an answer before the request fails."""
+"""Seconds to connect, to wait for a free connection or to wait for an answer, before failing."""
+MAX_CONNECTIONS = 50
+"""Connections per process and loop: enough to keep Redis busy; more only queue inside Redis."""
 
 
 class LoopClient:
@@ -28,9 +35,14 @@ class LoopClient:
         """The client for the running loop."""
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
-            self._client = AsyncRedis.from_url(
-                self.url or url_of(self.sync), socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
+            pool = BlockingConnectionPool.from_url(
+                self.url or url_of(self.sync),
+                max_connections=MAX_CONNECTIONS,
+                timeout=SOCKET_TIMEOUT,
+                socket_timeout=SOCKET_TIMEOUT,
+                socket_connect_timeout=SOCKET_TIMEOUT,
             )
+            self._client = AsyncRedis.from_pool(pool)  # closing the client closes its pool
             self._loop = loop
         return self._client
 

@@ -174,3 +174,21 @@ def test_alocked_reloads_scripts_redis_forgot(redis_store: RedisStore) -> None:
     redis_store.redis.script_flush()
     asyncio.run(hop(2))
     assert redis_store.get("flushed") == {"v": 2}
+
+
+@pytest.mark.redis
+def test_a_burst_of_hops_beyond_the_connection_pool_waits_rather_than_fails(redis_store: RedisStore) -> None:
+    """300 hops at once on one loop: more than the pool's connections, and none is refused."""
+    from bot.aredis import MAX_CONNECTIONS
+
+    async def hop(i: int) -> None:
+        async with redis_store.alocked(f"burst{i}") as slot:
+            await asyncio.sleep(0.01)  # the flow's step, with Redis connections all in use
+            slot.save({"i": i}, ttl=60)
+
+    async def main() -> None:
+        await asyncio.gather(*(hop(i) for i in range(6 * MAX_CONNECTIONS)))
+        await redis_store.aclose()
+
+    asyncio.run(main())
+    assert all(redis_store.get(f"burst{i}") == {"i": i} for i in range(6 * MAX_CONNECTIONS))
