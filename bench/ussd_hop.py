@@ -4,8 +4,11 @@ Both servers run under uvicorn (1 worker, uvloop + httptools) on this machine an
 by the same wrk command in the same run; we report medians of ``--runs`` runs and the ratio.
 
     .venv/bin/python bench/ussd_hop.py [--runs 3] [--duration 10] [--profile]
+        [--db postgresql+psycopg://postgres@127.0.0.1:5432/bench] [--hop-threads 4]
 
 Needs wrk (``apt-get install wrk``) and Redis at 127.0.0.1:6379 (database 14 is flushed).
+``--db`` runs Jumbe on that database instead of a fresh SQLite file (its public schema is reset);
+``--hop-threads`` sets ``JUMBE_HOP_THREADS`` (hops in threads instead of on the event loop).
 """
 
 from __future__ import annotations
@@ -39,8 +42,14 @@ def prepare(db_url: str) -> tuple[int, int]:
     from core.clock import SystemClock
     from core.uow import UnitOfWork, make_engine
 
-    upgrade(db_url)
     engine = make_engine(db_url)
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    upgrade(db_url)
     with UnitOfWork(engine) as uow:
         org = demo.seed(uow, SystemClock())
         amina = members.find_by_phone(uow, org.id or 0, demo.MEMBER_PHONE)
@@ -143,11 +152,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="also profile hops in-process")
+    parser.add_argument("--db", default=None, help="SQLAlchemy URL for Jumbe (default: a fresh SQLite file)")
+    parser.add_argument("--hop-threads", type=int, default=0, help="JUMBE_HOP_THREADS for Jumbe (default 0)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
     tmp = tempfile.mkdtemp(prefix="jumbe-bench-")
-    db_url = f"sqlite:///{tmp}/bench.db"
+    db_url = args.db or f"sqlite:///{tmp}/bench.db"
     print(f"preparing the demo organisation and {SESSIONS} sessions ...", flush=True)
     org_id, member_id = prepare(db_url)
     env = {
@@ -155,6 +166,7 @@ def main() -> None:
         "JUMBE_DATABASE_URL": db_url,
         "JUMBE_REDIS_URL": REDIS_URL,
         "JUMBE_LOG_LEVEL": "WARNING",
+        "JUMBE_HOP_THREADS": str(args.hop_threads),
         "PYTHONPATH": str(ROOT),
     }
     bare_port, jumbe_port = free_port(), free_port()

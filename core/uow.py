@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from types import TracebackType
 from typing import Any
 
@@ -63,27 +65,67 @@ class UnitOfWork:
         """A DB-API cursor, for hot read paths that skip SQLAlchemy's execution layer.
 
         On the session's connection (its transaction) once the session is in use; otherwise on
-        a connection borrowed from the pool for the cursor's lifetime, and rolled back when
-        returned, so only reads belong here.
+        a connection borrowed from the pool for the cursor's lifetime, outside any transaction,
+        so only reads belong here.
         """
-        if self._session is not None:
-            raw = self._session.connection().connection
-            cursor = raw.cursor()
+        with self._dbapi() as (connection, _):
+            cursor = connection.cursor()
             try:
                 yield cursor
             finally:
                 cursor.close()
+
+    def fetch(self, *queries: tuple[str, Mapping[str, Any]]) -> list[list[Any]]:
+        """Run independent read queries and return each one's rows, as :meth:`cursor` would.
+
+        Queries use ``%(name)s`` placeholders (SQLite gets them as ``:name``). On PostgreSQL they
+        travel together in one round trip (psycopg's pipeline mode) instead of one each.
+        """
+        sqlite = self.dialect == "sqlite"
+        with self._dbapi() as (connection, driver):
+            pipeline = getattr(driver, "pipeline", None)
+            if pipeline is None:
+                cursor = connection.cursor()
+                try:
+                    return [_rows(cursor, _sqlite_style(sql) if sqlite else sql, params) for sql, params in queries]
+                finally:
+                    cursor.close()
+            cursors = [connection.cursor() for _ in queries]
+            try:
+                with pipeline():
+                    for cursor, (sql, params) in zip(cursors, queries, strict=True):
+                        cursor.execute(sql, params)
+                return [list(cursor.fetchall()) for cursor in cursors]
+            finally:
+                for cursor in cursors:
+                    cursor.close()
+
+    @contextmanager
+    def _dbapi(self) -> Iterator[tuple[Any, Any]]:
+        """The DB-API connection for raw reads and the driver's own connection object."""
+        if self._session is not None:
+            pooled = self._session.connection().connection
+            yield pooled, pooled.driver_connection
             return
         if not self._open:
             raise RuntimeError("UnitOfWork used outside its with-block")
         borrowed = self.engine.raw_connection()
+        driver = borrowed.driver_connection
+        # psycopg would open a transaction for the reads (BEGIN) and the pool would end it
+        # (ROLLBACK): two round trips of nothing. Reads outside a transaction see what each
+        # statement sees inside one at READ COMMITTED. (sqlite3 starts none for a SELECT.)
+        unwrapped = getattr(driver, "autocommit", None) is False
+        if unwrapped:
+            driver.autocommit = True  # type: ignore[union-attr]
         try:
-            cursor = borrowed.cursor()
-            try:
-                yield cursor
-            finally:
-                cursor.close()
+            yield borrowed, driver
         finally:
+            if unwrapped:
+                try:
+                    driver.autocommit = False  # type: ignore[union-attr]
+                except Exception:
+                    borrowed.invalidate()  # never pool a connection left outside transactions
+                    raise
             borrowed.close()
 
     @property
@@ -118,3 +160,15 @@ class UnitOfWork:
 
 
 UowFactory = Callable[[], UnitOfWork]
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@cache
+def _sqlite_style(statement: str) -> str:
+    return _PLACEHOLDER.sub(r":\1", statement)
+
+
+def _rows(cursor: Any, statement: str, params: Mapping[str, Any]) -> list[Any]:
+    cursor.execute(statement, params)
+    return list(cursor.fetchall())
