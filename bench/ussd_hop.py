@@ -181,6 +181,11 @@ def main() -> None:
             results["bare Starlette"].append(wrk(bare_port, args.duration))
             park_sessions(org_id, member_id)  # fresh sessions: a hop leaves the menu for the balance screen
             results["Jumbe balance hop"].append(wrk(jumbe_port, args.duration))
+            bare_rps, jumbe_rps = results["bare Starlette"][-1]["rps"], results["Jumbe balance hop"][-1]["rps"]
+            p99 = results["Jumbe balance hop"][-1]["p99"]
+            print(
+                f"  run: bare {bare_rps:,.0f} req/s, Jumbe {jumbe_rps:,.0f} req/s (p99 {p99:.1f} ms) = {jumbe_rps / bare_rps:.1%}"
+            )
     finally:
         for process in (bare, jumbe):
             process.send_signal(signal.SIGINT)

@@ -5,12 +5,18 @@ conversation but what its :class:`~flows.base.Seat` points at.
 A :class:`Lease` hands out machines for one hop and puts them back when the hop is over; a hop
 that raised discards its machines rather than trust their engines' queues, and a machine that
 reached a final state (its engine stopped) is never reused.
+
+Opening a flow enters its initial state. When that state has nothing to run on entry
+(:func:`quiet_initial_state`), the conversation is simply put in it, which is all
+python-statemachine's activation would do there, at a fraction of its cost (it builds an
+initial transition and runs a whole macrostep); otherwise the machine is activated as usual.
 """
 
 from __future__ import annotations
 
 import types
 from collections import defaultdict
+from functools import cache
 
 from flows.base import Flow
 from flows.context import FlowContext
@@ -31,6 +37,8 @@ class FlowPool:
 
     def take(self, cls: type[Flow], convo: Conversation, ctx: FlowContext) -> Flow:
         """A machine of ``cls`` seated on ``convo``; entering the initial state runs its actions."""
+        if convo.state is None:
+            convo.state = quiet_initial_state(cls)
         try:
             flow = self._idle[cls].pop()
         except IndexError:
@@ -47,6 +55,31 @@ class FlowPool:
 
     def idle(self, cls: type[Flow]) -> int:
         return len(self._idle[cls])
+
+
+@cache
+def quiet_initial_state(cls: type[Flow]) -> str | None:
+    """The value of ``cls``'s initial state if entering it runs nothing, else ``None``.
+
+    Nothing runs when the state is atomic and not final, has no entry or invoke callback (given
+    to the state, or named by convention: ``on_enter_<id>``, ``on_enter_state``...), no eventless
+    transition leaves it, and the class has no listeners and no ``prepare_event``. In any doubt
+    the answer is ``None`` and the machine is activated as usual; tests/flows/test_pool.py checks
+    the answer for every registered flow.
+    """
+    state = cls.initial_state
+    if state is None or state.final or not state.is_atomic or not isinstance(state.value, str):
+        return None
+    if getattr(cls, "_class_listeners", None) or getattr(cls, "listeners", None):
+        return None
+    by_convention = ("on_enter_state", f"on_enter_{state.id}", "on_invoke_state", f"on_invoke_{state.id}")
+    if any(hasattr(cls, name) for name in (*by_convention, "prepare_event")):
+        return None
+    if any(not spec.is_convention for spec in (*state.enter, *state.invoke)):
+        return None
+    if any(transition.is_eventless for transition in state.transitions):
+        return None
+    return state.value
 
 
 class Lease:

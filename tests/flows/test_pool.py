@@ -14,7 +14,8 @@ from flows.base import Flow
 from flows.context import FlowContext
 from flows.conversation import Conversation
 from flows.messages import End, Menu, Message, Option
-from flows.pool import MAX_IDLE, FlowPool
+from flows.pool import MAX_IDLE, FlowPool, quiet_initial_state
+from flows.registry import FLOWS
 
 
 class Counter(Flow):
@@ -111,3 +112,84 @@ def test_the_pool_keeps_a_bounded_number_of_idle_machines() -> None:
         taken = [lease.take(Counter, _convo(f"+2547000000{i:02d}"), _ctx("Alpha")) for i in range(MAX_IDLE + 3)]
     assert len({id(flow) for flow in taken}) == MAX_IDLE + 3
     assert pool.idle(Counter) == MAX_IDLE
+
+
+# -- quiet starts: entering an initial state that runs nothing just sets it -----------------
+
+
+class Quiet(Flow):
+    waiting = State(initial=True)
+    done = State(final=True)
+
+    finish = waiting.to(done)
+
+    def screen_waiting(self) -> Message:
+        return Menu("Waiting", (Option("finish", "Finish"),))
+
+    def screen_done(self) -> Message:
+        return End("bye")
+
+
+class EntersByArgument(Flow):
+    waiting = State(initial=True, enter="mark")
+    done = State(final=True)
+
+    finish = waiting.to(done)
+
+    def mark(self) -> None:
+        self.data["entered"] = True
+
+
+class EntersGenerically(Quiet):
+    def on_enter_state(self) -> None:
+        self.data["entered"] = True
+
+
+class MovesAtOnce(Flow):
+    arriving = State(initial=True)
+    arrived = State(final=True)
+
+    arriving.to(arrived)  # eventless: taken as soon as the state is entered
+
+
+class StartsFinal(Flow):
+    done = State(initial=True, final=True)
+
+
+def test_an_initial_state_with_nothing_to_run_is_quiet() -> None:
+    assert quiet_initial_state(Quiet) == "waiting"
+    pool, convo = FlowPool(), _convo("+254700000001")
+    with pool.lease() as lease:
+        flow = lease.take(Quiet, convo, _ctx("Alpha"))
+        assert convo.state == "waiting"
+        flow.send("finish")
+    assert convo.state == "done"
+
+
+@pytest.mark.parametrize("cls", [Counter, EntersByArgument, EntersGenerically, MovesAtOnce, StartsFinal])
+def test_initial_states_that_run_something_are_activated(cls: type[Flow]) -> None:
+    assert quiet_initial_state(cls) is None
+
+
+@pytest.mark.parametrize("name", sorted(FLOWS))
+def test_every_registered_flow_starts_quietly_only_where_activation_does_nothing_more(name: str) -> None:
+    """A quiet start leaves the conversation exactly as python-statemachine's activation does."""
+    cls = FLOWS[name].cls
+    quiet = quiet_initial_state(cls)
+    if quiet is None:
+        return  # activated as usual
+    activated, seated = _convo("+254700000001"), _convo("+254700000001", state=quiet)
+    cls(activated, _ctx("Alpha"))
+    cls(seated, _ctx("Alpha"))
+    assert activated.to_json() == seated.to_json()
+    assert (activated.notices, activated.goto) == (seated.notices, seated.goto)
+
+
+def test_the_balance_menu_and_statement_flows_start_quietly() -> None:
+    """The hops measured by bench/ussd_hop.py: opening them must not pay for an activation."""
+    assert {name for name in ("balance", "menu", "statement") if quiet_initial_state(FLOWS[name].cls)} == {
+        "balance",
+        "menu",
+        "statement",
+    }
+    assert quiet_initial_state(FLOWS["pay"].cls) is None  # on_enter_choosing loads the member's dues
