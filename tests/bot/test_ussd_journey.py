@@ -40,12 +40,17 @@ def test_three_wrong_pins_lock_and_stay_locked(phone: UssdPhone) -> None:
     assert "locked" in phone.send("1234")
 
 
-def test_home_and_back_navigation(phone: UssdPhone) -> None:
+def _mid_statement(phone: UssdPhone) -> None:
+    """Dial, pick English, sign in, open Balances, then the mini-statement."""
     phone.dial()
     phone.send("1")
     phone.send("1234")
     phone.send("1")
     assert "Last transactions" in phone.send("1")
+
+
+def test_home_and_back_navigation(phone: UssdPhone) -> None:
+    _mid_statement(phone)
     assert "Savings" in phone.send("0")
     assert "1. Balances" in phone.send("00")
 
@@ -70,11 +75,7 @@ def test_malformed_hop_gets_a_screen_not_a_500(client) -> None:  # type: ignore[
 
 
 def test_redial_offers_to_resume_a_dropped_session(phone: UssdPhone) -> None:
-    phone.dial()
-    phone.send("1")
-    phone.send("1234")
-    phone.send("1")
-    phone.send("1")  # statement
+    _mid_statement(phone)
     again = phone.dial()
     assert "unfinished session" in again
     assert "Last transactions" in phone.send("1")
@@ -131,14 +132,6 @@ def _session_end(phone: UssdPhone, status: str, session: str | None = None) -> N
     )
     assert response.status_code == 200
     assert response.text == "OK"
-
-
-def _mid_statement(phone: UssdPhone) -> None:
-    phone.dial()
-    phone.send("1")
-    phone.send("1234")
-    phone.send("1")
-    assert "Last transactions" in phone.send("1")
 
 
 def test_a_dropped_session_stays_resumable_after_the_end_notice(phone: UssdPhone) -> None:
