@@ -123,7 +123,7 @@ class Engine:
         org = self.resolve_org(inbound.channel, inbound.binding)
         if org is None or org.id is None:
             return self._unbound(inbound)
-        with self.store.locked(self._key(org, inbound)) as slot:
+        with self.store.locked(conversation_key(org, inbound.channel, inbound.phone_e164)) as slot:
             return self._hop(org, inbound, slot, paginator)
 
     async def handle_async(self, inbound: Inbound, paginator: Paginator) -> Turn:
@@ -132,7 +132,7 @@ class Engine:
         org = self.resolve_org(inbound.channel, inbound.binding)
         if org is None or org.id is None:
             return self._unbound(inbound)
-        async with self.store.alocked(self._key(org, inbound)) as slot:
+        async with self.store.alocked(conversation_key(org, inbound.channel, inbound.phone_e164)) as slot:
             return self._hop(org, inbound, slot, paginator)
 
     async def session_ended(self, binding: str, phone_e164: str, session_key: str, *, completed: bool) -> bool:
@@ -145,16 +145,14 @@ class Engine:
         org = self.resolve_org(ChannelName.USSD, binding)
         if org is None or org.id is None:
             return False
-        async with self.store.alocked(f"{org.id}:{ChannelName.USSD}:{phone_e164}") as slot:
-            if not slot.data or slot.data.get("provider_session") != session_key:
+        async with self.store.alocked(conversation_key(org, ChannelName.USSD, phone_e164)) as slot:
+            convo = Conversation.from_json(slot.data) if slot.data else None
+            if convo is None or convo.provider_session != session_key:
                 return False
-            if completed and not slot.data.get("ended"):
-                slot.save({**slot.data, "ended": True}, self.settings.ussd_ttl)
+            if completed and not convo.ended:
+                convo.ended = True
+                slot.save(convo.to_json(), self.settings.ussd_ttl)
             return True
-
-    @staticmethod
-    def _key(org: Organisation, inbound: Inbound) -> str:
-        return f"{org.id}:{inbound.channel}:{inbound.phone_e164}"
 
     @staticmethod
     def _unbound(inbound: Inbound) -> Turn:
@@ -232,7 +230,7 @@ class Engine:
         if member is None or not member.active:
             return [End(t(org.default_language, "common.not_registered", org=org.name))]
         convo = Conversation(
-            key=f"{org.id}:{inbound.channel}:{inbound.phone_e164}",
+            key=conversation_key(org, inbound.channel, inbound.phone_e164),
             org_id=org.id,
             channel=str(inbound.channel),
             phone=inbound.phone_e164,
@@ -387,6 +385,11 @@ class Engine:
         notes: list[Message] = [Text(note) for note in convo.notices]
         convo.notices.clear()
         return [*notes, screen]
+
+
+def conversation_key(org: Organisation, channel: str, phone_e164: str) -> str:
+    """One conversation per organisation, channel and phone; the session store's key for it."""
+    return f"{org.id}:{channel}:{phone_e164}"
 
 
 def choose(menu: Menu, choice_id: str | None, text: str) -> Option | None:
