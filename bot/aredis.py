@@ -13,10 +13,12 @@ waits (up to ``SOCKET_TIMEOUT``) for one to come free, where the default pool wo
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from redis.asyncio import BlockingConnectionPool
 from redis.asyncio import Redis as AsyncRedis
+from redis.exceptions import NoScriptError
 
 SOCKET_TIMEOUT = 5
 """Seconds to connect, to wait for a free connection or to wait for an answer, before failing."""
@@ -71,3 +73,20 @@ def url_of(client: Any) -> str:
     if given.get("password"):
         auth = f"{given.get('username') or ''}:{given['password']}@"
     return f"redis://{auth}{given.get('host', '127.0.0.1')}:{given.get('port', 6379)}/{given.get('db', 0)}"
+
+
+class Script(Protocol):
+    """A Lua script and its SHA1 (redis-py's registered scripts have both)."""
+
+    script: str
+    sha: str
+
+
+async def evalsha(client: AsyncRedis, script: Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
+    """Run ``script`` by its SHA, loading it first when Redis answers NOSCRIPT (the first call
+    after Redis started, or after its scripts were flushed)."""
+    try:
+        return await client.evalsha(script.sha, len(keys), *keys, *args)  # type: ignore[misc]
+    except NoScriptError:
+        await client.script_load(script.script)  # type: ignore[misc]
+        return await client.evalsha(script.sha, len(keys), *keys, *args)  # type: ignore[misc]

@@ -15,14 +15,13 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Protocol
 
 import redis
-from redis.exceptions import NoScriptError
 
-from bot.aredis import LoopClient
+from bot.aredis import LoopClient, evalsha
 
 LOCK_TTL_MS = 10_000
 LOCK_WAIT_S = 5.0
@@ -199,7 +198,7 @@ class RedisStore:
         token, keys = secrets.token_hex(8), (f"{self.prefix}:lock:{key}", self._k(key))
         deadline = time.monotonic() + LOCK_WAIT_S
         delay = 0.005
-        while not (got := await _evalsha(client, self._lock, keys, (token, LOCK_TTL_MS)))[0]:
+        while not (got := await evalsha(client, self._lock, keys, (token, LOCK_TTL_MS)))[0]:
             if time.monotonic() > deadline:
                 raise SessionBusy(key)
             await asyncio.sleep(delay)
@@ -208,7 +207,7 @@ class RedisStore:
         try:
             yield slot
         finally:
-            await _evalsha(client, self._release, keys, self._release_args(token, slot))
+            await evalsha(client, self._release, keys, self._release_args(token, slot))
 
     @staticmethod
     def _release_args(token: str, slot: _RedisSlot) -> list[str | int]:
@@ -227,12 +226,3 @@ class RedisStore:
 
 def _loaded(locked: list[Any]) -> dict[str, Any] | None:
     return json.loads(locked[1]) if len(locked) > 1 and locked[1] else None
-
-
-async def _evalsha(client: Any, script: Any, keys: Sequence[str], args: Sequence[str | int]) -> Any:
-    """Run a registered script on the asyncio client by its SHA, loading it if Redis lost it."""
-    try:
-        return await client.evalsha(script.sha, len(keys), *keys, *args)
-    except NoScriptError:  # Redis restarted or its scripts were flushed
-        await client.script_load(script.script)
-        return await client.evalsha(script.sha, len(keys), *keys, *args)

@@ -27,9 +27,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from redis.exceptions import NoScriptError
-
-from bot.aredis import LoopClient
+from bot.aredis import LoopClient, evalsha
 from bot.jobs.queue import Job, JobQueue, Retry
 from bot.sessions import SessionStore
 
@@ -129,12 +127,7 @@ class RedisIntake:
         data, stamp = template.per_job((*args, job_id, None))
         keys = [self.queue_key, self.job_prefix + job_id, self.queues_key, *(self.key(namespace, i) for i in ids)]
         args = (job_id, DEDUPE_TTL, int(always), data, stamp)
-        client = self.aio.get()
-        try:
-            new = await client.evalsha(template.sha, len(keys), *keys, *args)  # type: ignore[misc]
-        except NoScriptError:
-            await client.script_load(template.script)  # Redis restarted or its scripts were flushed
-            new = await client.evalsha(template.sha, len(keys), *keys, *args)  # type: ignore[misc]
+        new = await evalsha(self.aio.get(), template, keys, args)
         return bool(new) or always
 
     def template(self, func: Job) -> JobTemplate:
