@@ -89,7 +89,7 @@ def of_member(uow: UnitOfWork, org_id: int, member_id: int, today: date) -> Bala
 
     upcoming = []
     for loan_id, (reference, installments) in schedules.items():
-        dues = loans.allocate(installments, repaid.get(f"{_LOAN_PREFIX}{loan_id}", 0))
+        dues = loans.allocate(installments, repaid.get(f"{loans.SUBJECT_PREFIX}{loan_id}", 0))
         if dues:
             upcoming.append(NextInstallment(reference, dues[0].installment.due_date, dues[0].amount))
     upcoming.sort(key=lambda n: n.due_date)
@@ -108,14 +108,12 @@ def of_member(uow: UnitOfWork, org_id: int, member_id: int, today: date) -> Bala
 
 
 _DEBIT_NORMAL_NAMES = frozenset(kind.name for kind in DEBIT_NORMAL)
-_LOAN_PREFIX = "loan:"
-"""Loan postings carry ``subject = "loan:<id>"`` (core.loans.subject)."""
 _REPAID_KINDS = {
     "repayment": loans.REPAYMENT,
     "reversal": f"reversal:{loans.REPAYMENT}",
     "principal": AccountKind.LOAN_PRINCIPAL.name,
     "interest": AccountKind.INTEREST_INCOME.name,
-    "loan_prefix": _LOAN_PREFIX,
+    "loan_prefix": loans.SUBJECT_PREFIX,
 }
 
 

@@ -55,7 +55,7 @@ def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 
 def _repaid_by_loan(uow: UnitOfWork, loan_ids: Sequence[int]) -> dict[int, int]:
-    subjects = [f"loan:{loan_id}" for loan_id in loan_ids]
+    subjects = [f"{loans.SUBJECT_PREFIX}{loan_id}" for loan_id in loan_ids]
     rows = uow.session.exec(
         select(LedgerTransaction.subject, func.coalesce(func.sum(LedgerEntry.amount), 0))
         .join(LedgerEntry, col(LedgerEntry.transaction_id) == LedgerTransaction.id)

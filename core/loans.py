@@ -31,8 +31,12 @@ from core.uow import UnitOfWork
 REPAYMENT = "loan_repayment"
 
 
+SUBJECT_PREFIX = "loan:"
+"""Ledger transactions about a loan carry ``subject = "loan:<id>"``."""
+
+
 def subject(loan: Loan) -> str:
-    return f"loan:{loan.id}"
+    return f"{SUBJECT_PREFIX}{loan.id}"
 
 
 def disburse(
