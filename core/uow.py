@@ -43,7 +43,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 class UnitOfWork:
     """``with uow: ...; uow.commit()``; leaving the block without commit rolls back.
 
-    The ORM session is opened on first use, so a block that only reads through :meth:`cursor`
+    The ORM session is opened on first use, so a block that only reads through :meth:`fetch`
     never builds one.
     """
 
@@ -60,24 +60,12 @@ class UnitOfWork:
             self._session = Session(self.engine, expire_on_commit=False)
         return self._session
 
-    @contextmanager
-    def cursor(self) -> Iterator[Any]:
-        """A DB-API cursor, for hot read paths that skip SQLAlchemy's execution layer.
+    def fetch(self, *queries: tuple[str, Mapping[str, Any]]) -> list[list[Any]]:
+        """Run independent read queries on the DB-API, skipping SQLAlchemy's execution layer (hot
+        read paths), and return each one's rows.
 
         On the session's connection (its transaction) once the session is in use; otherwise on
-        a connection borrowed from the pool for the cursor's lifetime, outside any transaction,
-        so only reads belong here.
-        """
-        with self._dbapi() as (connection, _):
-            cursor = connection.cursor()
-            try:
-                yield cursor
-            finally:
-                cursor.close()
-
-    def fetch(self, *queries: tuple[str, Mapping[str, Any]]) -> list[list[Any]]:
-        """Run independent read queries and return each one's rows, as :meth:`cursor` would.
-
+        a connection borrowed from the pool, outside any transaction, so only reads belong here.
         Queries use ``%(name)s`` placeholders (SQLite gets them as ``:name``). On PostgreSQL they
         travel together in one round trip (psycopg's pipeline mode) instead of one each.
         """
